@@ -1,0 +1,1 @@
+"""Cursor context: snapshot → positions → classification → prompt. Pure functions only."""

@@ -1,0 +1,111 @@
+"""Build the prompt: cut prefix and suffix to token budgets, then render the shared format."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tenon.prompt_format import ContextSnippet, FimTokens, PromptParts, render_prompt, uses_fim
+
+CountTokens = Callable[[str], int]
+CHARS_PER_TOKEN_MAX = 8  # generous: a token is rarely longer than this many characters
+
+
+@dataclass(frozen=True)
+class Budgets:
+    prefix_tokens: int = 1024
+    suffix_tokens: int = 256
+    context_tokens: int = 256
+
+
+@dataclass(frozen=True)
+class BuiltPrompt:
+    text: str
+    parts: PromptParts
+    fim: bool
+
+
+def _fit_lines(lines: list[str], budget: int, count: CountTokens, keep_end: bool) -> int:
+    """How many lines (from the end if ``keep_end``) fit in ``budget`` tokens."""
+    lo, hi = 0, len(lines)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        chunk = lines[len(lines) - mid :] if keep_end else lines[:mid]
+        if count("".join(chunk)) <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def cut_prefix(prefix: str, budget: int, count: CountTokens) -> str:
+    """The end of ``prefix`` that fits the budget, starting at a line boundary."""
+    if budget <= 0:
+        return ""
+    window = prefix[-budget * CHARS_PER_TOKEN_MAX :]
+    if count(window) <= budget and len(window) == len(prefix):
+        return prefix
+    lines = window.splitlines(keepends=True)
+    if len(window) < len(prefix) and lines:
+        lines = lines[1:]  # the first line of the window may be cut: drop it
+    if not lines:
+        return ""
+    last = lines[-1]
+    keep = _fit_lines(lines[:-1], budget - count(last), count, keep_end=True)
+    if count(last) > budget:  # one very long cursor line: keep its end only
+        return _cut_chars_end(last, budget, count)
+    return "".join(lines[len(lines) - 1 - keep : -1]) + last
+
+
+def _cut_chars_end(text: str, budget: int, count: CountTokens) -> str:
+    lo, hi = 0, len(text)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if count(text[len(text) - mid :]) <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    return text[len(text) - lo :]
+
+
+def cut_suffix(suffix: str, budget: int, count: CountTokens) -> str:
+    """The start of ``suffix`` that fits the budget, ending at a line boundary."""
+    if budget <= 0 or not suffix:
+        return ""
+    window = suffix[: budget * CHARS_PER_TOKEN_MAX]
+    if len(window) == len(suffix) and count(window) <= budget:
+        return suffix
+    lines = window.splitlines(keepends=True)
+    if len(window) < len(suffix) and len(lines) > 1:
+        lines = lines[:-1]
+    return "".join(lines[: _fit_lines(lines, budget, count, keep_end=False)])
+
+
+def cut_context(
+    snippets: tuple[ContextSnippet, ...], budget: int, count: CountTokens
+) -> tuple[ContextSnippet, ...]:
+    kept: list[ContextSnippet] = []
+    used = 0
+    for snippet in snippets:
+        cost = count(f"# file: {snippet.path}\n{snippet.text}\n\n")
+        if used + cost > budget:
+            break
+        kept.append(snippet)
+        used += cost
+    return tuple(kept)
+
+
+def build_prompt(
+    prefix: str,
+    suffix: str,
+    budgets: Budgets,
+    count: CountTokens,
+    fim: FimTokens | None,
+    context: tuple[ContextSnippet, ...] = (),
+) -> BuiltPrompt:
+    parts = PromptParts(
+        prefix=cut_prefix(prefix, budgets.prefix_tokens, count),
+        suffix=cut_suffix(suffix, budgets.suffix_tokens, count) if fim else "",
+        context=cut_context(context, budgets.context_tokens, count),
+    )
+    return BuiltPrompt(render_prompt(parts, fim), parts, uses_fim(parts, fim))

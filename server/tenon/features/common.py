@@ -1,0 +1,82 @@
+"""What the completion features share: snapshot, run on the inference thread, log."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+
+from tenon.bundle import BundleError
+from tenon.completion import Completion, complete
+from tenon.context.positions import PositionError
+from tenon.context.snapshot import Snapshot
+from tenon.documents import UnknownDocument
+from tenon.inference.onnx_engine import EngineError
+from tenon.inference.runner import JobCancelled
+from tenon.logs import document_text_allowed
+
+if TYPE_CHECKING:
+    from tenon.server import TenonServer
+
+log = logging.getLogger(__name__)
+
+
+def take_snapshot(ls: TenonServer, uri: str, position: types.Position) -> Snapshot | None:
+    try:
+        return ls.documents.snapshot(uri, position)
+    except (UnknownDocument, PositionError) as exc:
+        log.warning("no completion: %s", exc)
+        return None
+
+
+async def compute_completion(
+    ls: TenonServer, uri: str, position: types.Position, kind: str
+) -> tuple[Snapshot, Completion] | None:
+    """The completion at ``position``, or None (disabled, no model, cancelled, stale, error)."""
+    request_id = ls.next_request_id()
+    if not ls.settings.enable:
+        return None
+    snapshot = take_snapshot(ls, uri, position)
+    if snapshot is None:
+        return None
+    settings = ls.settings
+
+    def job(token):
+        model = ls.model
+        if model is None:
+            raise EngineError("no model is loaded")
+        return complete(snapshot, settings, model, token)
+
+    try:
+        result = await ls.runner.run(uri, job)
+    except JobCancelled as exc:
+        log.info("#%d %s cancelled before start (%s)", request_id, kind, exc)
+        return None
+    except (EngineError, BundleError) as exc:
+        ls.notifier.show(f"completion failed: {exc}")
+        ls.notifier.set_status("error" if ls.model is None else "ready", str(exc))
+        return None
+    return _checked(ls, snapshot, result, request_id, kind)
+
+
+def _checked(
+    ls: TenonServer, snapshot: Snapshot, result: Completion, request_id: int, kind: str
+) -> tuple[Snapshot, Completion] | None:
+    stale = ls.documents.version(snapshot.uri) != snapshot.version
+    gen = result.result
+    log.info(
+        "#%d %s mode=%s prompt_tokens=%s reused=%s prompt_ms=%.0f decode_ms=%.0f tokens_out=%s "
+        "provider=%s finish=%s reason=%s stale=%s",
+        request_id, kind, result.mode, gen.prompt_tokens if gen else 0,
+        gen.reused_tokens if gen else 0, gen.prompt_ms if gen else 0,
+        gen.decode_ms if gen else 0, len(gen.token_ids) if gen else 0,
+        gen.provider if gen else "", gen.finish_reason if gen else "", result.reason, stale,
+    )
+    if document_text_allowed():
+        log.log(5, "#%d completion text: %r", request_id, result.text)
+    if gen is not None and result.reason != "cancelled":
+        ls.notifier.status.last_latency_ms = round(result.timings.get("totalMs", 0.0))
+    if stale or not result.text:
+        return None
+    return snapshot, result

@@ -1,0 +1,1 @@
+"""Inference: the engine protocol, the ONNX Runtime engine and the request runner."""

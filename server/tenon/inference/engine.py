@@ -1,0 +1,98 @@
+"""What every inference engine offers, and the data that crosses its boundary."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+StopCheck = Callable[[Sequence[int]], bool]
+"""Called with the tokens generated so far after each one; True stops generation."""
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    max_new_tokens: int
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int = 0
+
+
+@dataclass
+class GenerationResult:
+    token_ids: list[int]
+    finish_reason: str  # "eos", "stop", "length" or "cancelled"
+    logprob: float
+    prompt_tokens: int
+    reused_tokens: int
+    prompt_ms: float
+    decode_ms: float
+    provider: str
+
+
+class CancelToken:
+    """A flag checked by the engine before every decode step."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self.reason = ""
+        self.step_at_cancel: int | None = None
+        self._step_source: Callable[[], int] | None = None
+
+    def bind(self, step_source: Callable[[], int]) -> None:
+        """Let the token record the engine's step counter when it is cancelled."""
+        self._step_source = step_source
+
+    def cancel(self, reason: str = "cancelled") -> None:
+        if self._event.is_set():
+            return
+        self.reason = reason
+        if self._step_source is not None:
+            self.step_at_cancel = self._step_source()
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+
+@dataclass
+class EngineStats:
+    """Counters the engine keeps; tests and the status request read them."""
+
+    generations: int = 0
+    forward_calls: int = 0
+    tokens_generated: int = 0
+    cancelled: int = 0
+    max_steps_after_cancel: int = 0
+    errors: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def snapshot(self) -> dict[str, int]:
+        with self.lock:
+            return {
+                "generations": self.generations,
+                "forwardCalls": self.forward_calls,
+                "tokensGenerated": self.tokens_generated,
+                "cancelled": self.cancelled,
+                "maxStepsAfterCancel": self.max_steps_after_cancel,
+                "errors": self.errors,
+            }
+
+
+class Engine(Protocol):
+    """Generates tokens from a prompt; must honour the cancel token between tokens."""
+
+    provider: str
+    stats: EngineStats
+
+    def generate(
+        self,
+        prompt_ids: Sequence[int],
+        params: SamplingParams,
+        stop: StopCheck,
+        cancel: CancelToken,
+    ) -> GenerationResult: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,30 @@
+"""Choosing the next token from logits: greedy, or temperature with nucleus (top-p)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tenon.inference.engine import SamplingParams
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits.astype(np.float64) - float(np.max(logits))
+    return shifted - np.log(np.sum(np.exp(shifted)))
+
+
+def choose_token(
+    logits: np.ndarray, params: SamplingParams, rng: np.random.Generator
+) -> tuple[int, float]:
+    """Return the next token id and its log-probability under the model."""
+    logprobs = log_softmax(logits)
+    if params.temperature <= 0.0:
+        token = int(np.argmax(logits))
+        return token, float(logprobs[token])
+    scaled = log_softmax(logits / params.temperature)
+    probs = np.exp(scaled)
+    order = np.argsort(-probs)
+    cumulative = np.cumsum(probs[order])
+    keep = order[: int(np.searchsorted(cumulative, params.top_p) + 1)]
+    kept = probs[keep] / probs[keep].sum()
+    token = int(rng.choice(keep, p=kept))
+    return token, float(logprobs[token])

@@ -1,0 +1,56 @@
+"""A loaded model: the validated bundle, its tokenizer and a running engine."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import onnxruntime as ort
+
+from tenon.bundle import Bundle, load_bundle, used_files, verify_hashes
+from tenon.inference.onnx_engine import EngineOptions, OnnxEngine, choose_providers, select_variant
+from tenon.paths import default_bundle_path
+from tenon.settings import Settings
+from tenon.tokenizer import TextCodec
+
+
+@dataclass
+class LoadedModel:
+    bundle: Bundle
+    codec: TextCodec
+    engine: OnnxEngine
+    load_ms: float
+
+    def describe(self) -> dict[str, Any]:
+        manifest = self.bundle.manifest
+        return {
+            "name": manifest.name,
+            "path": str(self.bundle.path),
+            "graph": self.engine.variant.file,
+            "quantization": self.engine.variant.quantization,
+            "provider": self.engine.provider,
+            "providerNote": self.engine.provider_note,
+            "fim": manifest.vocabulary.fim is not None,
+            "loadMs": round(self.load_ms),
+        }
+
+
+def resolve_bundle_path(settings: Settings) -> Path:
+    return Path(settings.bundle_path).expanduser() if settings.bundle_path else (
+        default_bundle_path()
+    )
+
+
+def load_model(settings: Settings, check_hashes: bool = True) -> LoadedModel:
+    """Load, validate and start the bundle the settings name (BundleError/EngineError)."""
+    started = time.perf_counter()
+    bundle = load_bundle(resolve_bundle_path(settings).resolve(), check_hashes=False)
+    options = EngineOptions(device=settings.device, threads=settings.threads)
+    choice = choose_providers(options.device, ort.get_available_providers())
+    if check_hashes:  # hash what this device reads; sizes of every file were checked
+        verify_hashes(bundle, used_files(bundle.manifest, select_variant(bundle, options, choice)))
+    codec = TextCodec.load(bundle.file(bundle.manifest.vocabulary.file), bundle.manifest.vocabulary)
+    engine = OnnxEngine(bundle, options)
+    return LoadedModel(bundle, codec, engine, (time.perf_counter() - started) * 1000)

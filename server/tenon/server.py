@@ -1,0 +1,122 @@
+"""The language server: a factory builds it; each feature module registers itself."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from dataclasses import dataclass, field
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
+
+from tenon import __version__
+from tenon.bundle import BundleError
+from tenon.documents import DocumentStore
+from tenon.inference.onnx_engine import EngineError
+from tenon.inference.runner import InferenceRunner
+from tenon.model import LoadedModel, load_model, resolve_bundle_path
+from tenon.settings import Settings
+from tenon.status import Notifier
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    settings: Settings = field(default_factory=Settings)
+    load_on_start: bool = True
+    check_hashes: bool = True
+
+
+class TenonProtocol(LanguageServerProtocol):
+    """Keeps documents in Tenon's own store (LSP line rules), not pygls's workspace."""
+
+    _server: TenonServer
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams):
+        self._server.documents.open(params.text_document)
+        yield from ()
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
+        try:
+            self._server.documents.change(params)
+        except LookupError:
+            log.warning("change to a document that is not open: %s", params.text_document.uri)
+        yield from ()
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams):
+        self._server.documents.close(params.text_document.uri)
+        yield from ()
+
+
+class TenonServer(LanguageServer):
+    def __init__(self, config: ServerConfig) -> None:
+        super().__init__("tenon", __version__, protocol_cls=TenonProtocol, max_workers=4)
+        self.config = config
+        self.settings = config.settings
+        self.documents = DocumentStore()
+        self.runner = InferenceRunner()
+        self.notifier = Notifier(self)
+        self.model: LoadedModel | None = None
+        self._request_ids = itertools.count(1)
+        self._tasks: set[asyncio.Task] = set()
+
+    def schedule_reload(self) -> None:
+        """Reload the model in the background (keeps a reference until it finishes)."""
+        task = asyncio.ensure_future(self.reload_model())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def next_request_id(self) -> int:
+        return next(self._request_ids)
+
+    async def reload_model(self) -> bool:
+        """Load the bundle the settings name; on failure keep serving the previous one."""
+        path = resolve_bundle_path(self.settings)
+        self.notifier.set_status("loading", f"loading {path}")
+        settings = self.settings
+        try:
+            loaded = await self.runner.run(
+                "__model__", lambda _token: load_model(settings, self.config.check_hashes)
+            )
+        except (BundleError, EngineError) as exc:
+            return self._load_failed(str(exc))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a model that fails must never take the server down
+            log.exception("model load failed")
+            return self._load_failed(f"unexpected error loading the model: {exc}")
+        previous, self.model = self.model, loaded
+        if previous is not None:
+            previous.engine.close()
+        described = loaded.describe()
+        log.info("model ready: %s", described)
+        self.notifier.set_status("ready", f"{described['name']} on {described['providerNote']}",
+                                 model=described)
+        return True
+
+    def _load_failed(self, message: str) -> bool:
+        kept = self.model is not None
+        suffix = " The previous model keeps serving." if kept else ""
+        self.notifier.show(f"model not loaded: {message}{suffix}", types.MessageType.Error)
+        state = "ready" if kept else "error"
+        self.notifier.set_status(state, f"model not loaded: {message}{suffix}")
+        return False
+
+    def shutdown(self) -> None:
+        self.runner.shutdown()
+        super().shutdown()
+
+
+def build_server(config: ServerConfig | None = None) -> TenonServer:
+    from tenon.features import register_all
+
+    server = TenonServer(config or ServerConfig())
+    register_all(server)
+    return server

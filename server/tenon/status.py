@@ -1,0 +1,68 @@
+"""What the server tells the user: a status notification and rate-limited messages."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from lsprotocol import types
+
+log = logging.getLogger(__name__)
+STATUS_METHOD = "tenon/status"
+
+
+@dataclass
+class Status:
+    state: str = "starting"  # starting, loading, ready, error, disabled
+    message: str = ""
+    model: dict[str, Any] = field(default_factory=dict)
+    last_latency_ms: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        return {
+            "state": data["state"],
+            "message": data["message"],
+            "model": data["model"],
+            "provider": self.model.get("provider", ""),
+            "lastLatencyMs": data["last_latency_ms"],
+        }
+
+
+class Notifier:
+    """Sends status updates, and each distinct message at most once per interval."""
+
+    def __init__(self, server: Any, interval_s: float = 60.0) -> None:
+        self._server = server
+        self._interval = interval_s
+        self._last_sent: dict[str, float] = {}
+        self.status = Status()
+
+    def set_status(self, state: str, message: str = "", **changes: Any) -> None:
+        self.status.state = state
+        self.status.message = message
+        for key, value in changes.items():
+            setattr(self.status, key, value)
+        self.publish()
+
+    def publish(self) -> None:
+        try:
+            self._server.protocol.notify(STATUS_METHOD, self.status.to_json())
+        except Exception:  # no client connected yet
+            log.debug("status not sent", exc_info=True)
+
+    def show(self, message: str, kind: types.MessageType = types.MessageType.Warning) -> None:
+        """Show ``message`` to the user unless it was shown within the interval."""
+        now = time.monotonic()
+        if now - self._last_sent.get(message, -1e9) < self._interval:
+            log.info("(not shown again) %s", message)
+            return
+        self._last_sent[message] = now
+        log.log(logging.ERROR if kind == types.MessageType.Error else logging.WARNING, "%s",
+                message)
+        try:
+            self._server.window_show_message(types.ShowMessageParams(kind, f"Tenon: {message}"))
+        except Exception:
+            log.debug("message not sent", exc_info=True)

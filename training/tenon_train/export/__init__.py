@@ -1,0 +1,1 @@
+"""Causal LM → ONNX decode graph → parity check → quantization → model bundle."""
