@@ -29,6 +29,7 @@ class ServerConfig:
     settings: Settings = field(default_factory=Settings)
     load_on_start: bool = True
     check_hashes: bool = True
+    watch_bundle: bool = True
 
 
 class TenonProtocol(LanguageServerProtocol):
@@ -68,10 +69,15 @@ class TenonServer(LanguageServer):
         self._tasks: set[asyncio.Task] = set()
 
     def schedule_reload(self) -> None:
-        """Reload the model in the background (keeps a reference until it finishes)."""
-        task = asyncio.ensure_future(self.reload_model())
+        """Reload the model in the background."""
+        self.start_task(self.reload_model())
+
+    def start_task(self, coroutine) -> asyncio.Task:
+        """Run a background coroutine, keeping a reference until it finishes."""
+        task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     def next_request_id(self) -> int:
         return next(self._request_ids)
