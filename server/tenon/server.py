@@ -14,6 +14,7 @@ from pygls.protocol.language_server import lsp_method
 
 from tenon import __version__
 from tenon.bundle import BundleError
+from tenon.context.collect import DefinitionIndex
 from tenon.documents import DocumentStore
 from tenon.inference.onnx_engine import EngineError
 from tenon.inference.runner import InferenceRunner
@@ -62,6 +63,7 @@ class TenonServer(LanguageServer):
         self.config = config
         self.settings = config.settings
         self.documents = DocumentStore()
+        self.definitions = DefinitionIndex()
         self.runner = InferenceRunner()
         self.notifier = Notifier(self)
         self.model: LoadedModel | None = None
