@@ -7,7 +7,7 @@ Everything here is a plain function of its arguments; the LSP handlers call
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tenon.context import classify as modes
 from tenon.context.classify import CursorContext, classify
@@ -17,7 +17,7 @@ from tenon.context.snapshot import Snapshot
 from tenon.inference.engine import CancelToken, GenerationResult, SamplingParams
 from tenon.inference.healing import ForcedPrefix, back_off
 from tenon.model import LoadedModel
-from tenon.postprocess import finish
+from tenon.postprocess import Finished, finish
 from tenon.prompt_format import ContextSnippet
 from tenon.settings import Settings
 from tenon.stop_rules import StopPolicy, cut_point, policy_for
@@ -86,6 +86,17 @@ def generate_text(
     return result, text[len(forced_text) :] if text.startswith(forced_text) else text
 
 
+def _attempt(
+    model: LoadedModel, prompt: BuiltPrompt, params: SamplingParams, ctx: CursorContext,
+    policy: StopPolicy, cancel: CancelToken, python: bool,
+) -> tuple[GenerationResult, Finished]:
+    ids, forced = healed(model.codec.encode(prompt.text), prompt, model)
+    result, text = generate_text(model, ids, forced, params, policy, cancel)
+    if result.finish_reason == "cancelled":
+        return result, Finished("", "cancelled")
+    return result, finish(text, ctx, policy, python=python)
+
+
 def complete(
     snapshot: Snapshot,
     settings: Settings,
@@ -100,7 +111,6 @@ def complete(
     ctx = classify(snapshot)
     policy = policy_for(ctx)
     prompt = make_prompt(ctx, settings, model, context, short_path(snapshot.uri))
-    ids, forced = healed(model.codec.encode(prompt.text), prompt, model)
     prepared = time.perf_counter()
     params = SamplingParams(
         max_tokens_for(ctx.mode, settings),
@@ -108,10 +118,15 @@ def complete(
         settings.top_p,
         seed,
     )
-    result, text = generate_text(model, ids, forced, params, policy, cancel)
+    python = snapshot.language_id == "python"
+    result, done = _attempt(model, prompt, params, ctx, policy, cancel, python)
+    if prompt.fim and not done.text and ctx.mode != modes.LINE and not cancel.cancelled:
+        # the model saw nothing to put in the middle: ask again without the suffix
+        plain = make_prompt(replace(ctx, suffix=""), settings, model, context,
+                            short_path(snapshot.uri))
+        result, done = _attempt(model, plain, params, ctx, policy, cancel, python)
     if result.finish_reason == "cancelled":
         return Completion("", ctx.mode, "cancelled", result)
-    done = finish(text, ctx, policy, python=snapshot.language_id == "python")
     timings = {
         "contextMs": (prepared - started) * 1000,
         "promptMs": result.prompt_ms,

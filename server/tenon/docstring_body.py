@@ -10,12 +10,14 @@ the model's mean log-probability per token.
 
 from __future__ import annotations
 
+import ast
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from tenon.completion import Completion, complete
 from tenon.context.snapshot import Snapshot
-from tenon.context.stubs import StubFunction, stub_at
+from tenon.context.stubs import StubFunction, is_stub, stub_at
 from tenon.doctests import DoctestOutcome, run_doctests
 from tenon.inference.engine import CancelToken
 from tenon.model import LoadedModel
@@ -78,8 +80,17 @@ def plan_body(text: str, offset: int) -> BodyPlan | None:
     return BodyPlan(stub, text) if stub is not None else None
 
 
+def is_stub_body(body: str) -> bool:
+    """A body that is itself a stub (``pass``, ``...``, ``raise NotImplementedError``)."""
+    try:
+        statements = ast.parse(textwrap.dedent("    " + body.strip())).body
+    except SyntaxError:
+        return False
+    return is_stub(statements)
+
+
 def _candidate(done: Completion, label: str) -> Candidate | None:
-    if not done.text or done.result is None:
+    if not done.text or done.result is None or is_stub_body(done.text):
         return None
     tokens = max(1, len(done.result.token_ids))
     return Candidate(done.text, done.result.logprob / tokens, label)

@@ -54,14 +54,16 @@ class Notifier:
             log.debug("status not sent", exc_info=True)
 
     def show(self, message: str, kind: types.MessageType = types.MessageType.Warning) -> None:
-        """Show ``message`` to the user unless it was shown within the interval."""
+        """Show ``message``; a warning or error already shown within the interval is not
+        shown again (information, the answer to something the user asked for, always is)."""
         now = time.monotonic()
-        if now - self._last_sent.get(message, -1e9) < self._interval:
+        repeated = now - self._last_sent.get(message, -1e9) < self._interval
+        if repeated and kind != types.MessageType.Info:
             log.info("(not shown again) %s", message)
             return
         self._last_sent[message] = now
-        log.log(logging.ERROR if kind == types.MessageType.Error else logging.WARNING, "%s",
-                message)
+        level = {types.MessageType.Error: logging.ERROR, types.MessageType.Info: logging.INFO}
+        log.log(level.get(kind, logging.WARNING), "%s", message)
         try:
             self._server.window_show_message(types.ShowMessageParams(kind, f"Tenon: {message}"))
         except Exception:

@@ -30,6 +30,11 @@ from tenon.inference.sampling import choose_token
 
 log = logging.getLogger(__name__)
 
+# Dynamic int8 quantization scales activations per tensor, over every token fed at once:
+# a long prompt in one piece loses precision (measured: the greedy body of a 1,300-token
+# prompt went wrong in one piece and matched fp32 in 128-token pieces). Such graphs are
+# prefilled in chunks, the last prompt token on its own.
+PREFILL_CHUNK = {"int8": 128}
 CUDA = "CUDAExecutionProvider"
 CPU = "CPUExecutionProvider"
 NUMPY_DTYPES = {"float32": np.float32, "float16": np.float16}
@@ -181,6 +186,21 @@ class OnnxEngine:
         keep = min(common_prefix(cache.token_ids, prompt_ids), len(prompt_ids) - 1)
         return cache.truncated(keep) if keep > 0 else self._empty_cache()
 
+    def _prefill(
+        self, ids: list[int], cache: KvCache, cancel: CancelToken
+    ) -> tuple[np.ndarray | None, KvCache]:
+        """Feed the prompt, in chunks where the graph needs it; None logits if cancelled."""
+        chunk = PREFILL_CHUNK.get(self.variant.quantization or "", 0)
+        if chunk:
+            while len(ids) > 1:
+                part = ids[: min(chunk, len(ids) - 1)]
+                _, cache = self._forward(part, cache)
+                self._cache = cache
+                ids = ids[len(part) :]
+                if cancel.cancelled:
+                    return None, cache
+        return self._forward(ids, cache)
+
     def _current_step(self) -> int:
         with self.stats.lock:
             return self.stats.forward_calls
@@ -207,7 +227,9 @@ class OnnxEngine:
                                   self.provider)
         if cancel.cancelled:
             return self._finish(result, "cancelled", cancel)
-        logits, cache = self._forward(list(prompt_ids[reused:]), cache)
+        logits, cache = self._prefill(list(prompt_ids[reused:]), cache, cancel)
+        if logits is None:
+            return self._finish(result, "cancelled", cancel)
         result.prompt_ms = (time.perf_counter() - started) * 1000
         decode_start = time.perf_counter()
         self._cache = cache
