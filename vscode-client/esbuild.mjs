@@ -13,7 +13,7 @@ const common = {
   logLevel: "warning",
 };
 
-await build({ ...common, entryPoints: ["src/extension.ts"], outfile: "out/extension.js", sourcemap: false });
+await build({ ...common, entryPoints: ["src/extension.ts"], outfile: "out/extension.js", sourcemap: false, minify: true, keepNames: true });
 
 if (process.argv.includes("--tests")) {
   const units = readdirSync("test/unit").filter((name) => name.endsWith(".test.ts"));

@@ -18,6 +18,7 @@ import { Discovery, discover } from "./interpreter";
 import { reportCrash, reportGaveUp, showFix } from "./messages";
 import { middleware } from "./middleware";
 import { fixFor } from "./pythonCheck";
+import { LevelSink, pipeServerLog } from "./serverLog";
 import { clientSettings, ClientSettings, Getter, SECTION, serverSection } from "./settings";
 import { clientStatus, parseStatus, STATUS_METHOD, TenonStatus } from "./status";
 
@@ -122,6 +123,10 @@ export class TenonClient implements vscode.Disposable {
       revealOutputChannelOn: RevealOutputChannelOn.Never,
       initializationOptions: { [SECTION]: serverSection(settingsGetter()) },
       middleware: middleware(readClientSettings),
+      stdioOptions: {
+        stdout: (input, channel) => pipeServerLog(input, levels(channel)),
+        stderr: (input, channel) => pipeServerLog(input, levels(channel)),
+      },
       errorHandler: {
         error: () => ({ action: ErrorAction.Continue }),
         closed: () => this.closed(client),
@@ -200,6 +205,17 @@ export function settingsGetter(): Getter {
 
 export function readClientSettings(): ClientSettings {
   return clientSettings(settingsGetter());
+}
+
+/** tenon.logLevel already filters on the server: debug and trace show at the channel's default level. */
+function levels(channel: vscode.LogOutputChannel): LevelSink {
+  return {
+    error: (text) => channel.error(text),
+    warn: (text) => channel.warn(text),
+    info: (text) => channel.info(text),
+    debug: (text) => channel.info(`[debug] ${text}`),
+    trace: (text) => channel.info(`[trace] ${text}`),
+  };
 }
 
 function describe(error: unknown): string {
