@@ -89,16 +89,22 @@ def complete(
     model: LoadedModel,
     cancel: CancelToken,
     context: tuple[ContextSnippet, ...] = (),
+    temperature: float | None = None,
+    seed: int = 0,
 ) -> Completion:
-    """Compute the completion at the snapshot's cursor."""
+    """Compute the completion at the snapshot's cursor (sampling per settings by default)."""
     started = time.perf_counter()
     ctx = classify(snapshot)
     policy = policy_for(ctx)
     prompt = make_prompt(ctx, settings, model, context)
     ids, forced = healed(model.codec.encode(prompt.text), prompt, model)
     prepared = time.perf_counter()
-    params = SamplingParams(max_tokens_for(ctx.mode, settings), settings.temperature,
-                            settings.top_p)
+    params = SamplingParams(
+        max_tokens_for(ctx.mode, settings),
+        settings.temperature if temperature is None else temperature,
+        settings.top_p,
+        seed,
+    )
     result, text = generate_text(model, ids, forced, params, policy, cancel)
     if result.finish_reason == "cancelled":
         return Completion("", ctx.mode, "cancelled", result)

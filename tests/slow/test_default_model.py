@@ -109,3 +109,24 @@ async def test_mid_line_gives_the_rest_of_the_line(client):
     completion = await complete_at_end(client, "file:///tmp/midline.py", text)
     assert "\n" not in completion
     compile(text + completion, "midline.py", "exec")
+
+
+async def test_generate_from_docstring_with_the_default_model(client):
+    uri = "file:///tmp/docstring_action.py"
+    text = ('def word_count(text: str) -> int:\n'
+            '    """Return the number of words in text.\n\n'
+            '    >>> word_count("a b  c")\n    3\n    """\n    pass\n')
+    open_doc(client, uri, text)
+    here = types.Position(0, 4)
+    (action,) = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri), range=types.Range(here, here),
+        context=types.CodeActionContext(diagnostics=[])))
+    resolved = await client.code_action_resolve_async(action)
+    edit = resolved.edit.document_changes[0].edits[0]
+    assert edit.range.start == types.Position(5, 7) and edit.range.end == types.Position(6, 8)
+    assert edit.new_text.startswith("\n    ") and "pass" not in edit.new_text
+    assert "1/1 doctest examples pass" in resolved.title
+    lines = text.split("\n")
+    new = "\n".join(lines[:5]) + "\n" + lines[5][:7] + edit.new_text + "\n"
+    done = run_checks(new + 'assert word_count("one two three") == 3\nprint("ok")\n')
+    assert done.stdout.strip() == "ok", (new, done.stderr)

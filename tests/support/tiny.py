@@ -24,6 +24,8 @@ CORPUS = [
     "    def push(self, item):\n        self.items.append(item)\n\n"
     "    def pop(self):\n        return self.items.pop()\n",
     "def is_even(n):\n    return n % 2 == 0\n",
+    'def square(x):\n    """Return x squared.\n\n    >>> square(3)\n    9\n    """\n'
+    "    return x * x\n",
     "import os\n\n\ndef list_python_files(folder):\n    names = os.listdir(folder)\n"
     "    return [name for name in names if name.endswith('.py')]\n",
 ]

@@ -10,6 +10,7 @@ if TYPE_CHECKING:
 
 def register_all(server: TenonServer) -> None:
     from tenon.features import (
+        code_action,
         commands,
         completion,
         configuration,
@@ -17,5 +18,6 @@ def register_all(server: TenonServer) -> None:
         lifecycle,
     )
 
-    for module in (lifecycle, configuration, inline_completion, completion, commands):
+    for module in (lifecycle, configuration, inline_completion, completion, code_action,
+                   commands):
         module.register(server)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from tenon.server import TenonServer
+from tenon.server import TenonServer  # at run time: pygls resolves command annotations
 
 RELOAD_COMMAND = "tenon.reloadModel"
 STATS_REQUEST = "tenon/stats"

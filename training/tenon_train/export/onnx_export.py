@@ -25,7 +25,8 @@ CACHE_NAME = re.compile(r"^(?P<head>.*?)(?P<layer>\d+)(?P<tail>\D*(key|value)s?)
 
 
 log = logging.getLogger(__name__)
-NOISY_LOGGERS = ("torch", "torch.onnx", "torch._export", "onnxscript", "transformers")
+NOISY_LOGGERS = ("", "torch", "torch.onnx", "torch._export", "onnxscript", "onnx_ir",
+                 "transformers", "onnxruntime")
 
 
 @contextlib.contextmanager

@@ -17,6 +17,13 @@ METHODS = ("int8", "q4", "q8")
 
 
 def quantize(src: Path, dst: Path, method: str) -> None:
+    from tenon_train.export.onnx_export import quiet_exporter
+
+    with quiet_exporter():
+        _quantize(src, dst, method)
+
+
+def _quantize(src: Path, dst: Path, method: str) -> None:
     if method == "int8":
         _dynamic_int8(src, dst)
     elif method in ("q4", "q8"):
