@@ -10,7 +10,7 @@ const LOGS = "Show Logs";
 const RESTART = "Restart";
 
 export async function showFix(fix: Fix, output: vscode.LogOutputChannel): Promise<void> {
-  const text = fix.command ? `${fix.message} ${fix.command}` : fix.message;
+  const text = `Tenon: ${fix.message}${fix.command ? ` ${fix.command}` : ""}`;
   const actions = fix.command ? [COPY, CHOOSE, LOGS] : [CHOOSE, LOGS];
   const picked = await vscode.window.showErrorMessage(text, ...actions);
   if (picked === COPY && fix.command) {

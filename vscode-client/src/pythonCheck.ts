@@ -50,23 +50,23 @@ export function fixFor(python: string, result: Exclude<CheckResult, { ok: true }
   switch (result.problem) {
     case "no-python":
       return {
-        message: `Tenon: no Python at \`${python}\`. Install Python 3.10 or newer, or set tenon.interpreterPath.`,
+        message: `no Python at ${python}. Install Python 3.10 or newer, or set tenon.interpreterPath.`,
         command: "sudo apt-get install python3 python3-venv",
       };
     case "no-tenon":
       return {
         message:
-          `Tenon: the \`tenon\` package is not installed for ${python}. In a Tenon checkout, run ` +
-          "`make install` and set tenon.interpreterPath to its .venv/bin/python, or install it into this Python:",
+          `the tenon package is not installed for ${python}. In a Tenon checkout, run make install ` +
+          "and set tenon.interpreterPath to its .venv/bin/python, or install it into this Python:",
         command: `${quoted} -m pip install /path/to/tenon`,
       };
     case "no-dependency":
       return {
-        message: `Tenon: ${python} has \`tenon\` but not its dependency \`${result.detail}\`. Install it:`,
+        message: `${python} has tenon but not its dependency ${result.detail}. Install it:`,
         command: `${quoted} -m pip install ${result.detail}`,
       };
     case "failed":
-      return { message: `Tenon: ${python} could not load the server: ${result.detail}`, command: undefined };
+      return { message: `${python} could not load the server: ${result.detail}`, command: undefined };
   }
 }
 

@@ -47,7 +47,11 @@ function prepare(work) {
   Object.values(dirs).forEach((dir) => mkdirSync(dir, { recursive: true }));
   cpSync(join(HERE, "workspace"), dirs.workspace, { recursive: true });
   mkdirSync(join(dirs.data, "User"), { recursive: true });
+  mkdirSync(join(dirs.data, "Machine"), { recursive: true });
   writeFileSync(join(dirs.data, "User/settings.json"), JSON.stringify(userSettings(), null, 2));
+  // code-server is a remote window: machine-scoped settings belong in the machine's settings
+  const machine = { "tenon.interpreterPath": resolve(opts.python) };
+  writeFileSync(join(dirs.data, "Machine/settings.json"), JSON.stringify(machine, null, 2));
   writeFileSync(join(dirs.harness, "package.json"), JSON.stringify(harnessManifest(), null, 2));
   cpSync(join(CLIENT, "out/vscode/suite.js"), join(dirs.harness, "suite.js"));
   return dirs;
@@ -55,7 +59,6 @@ function prepare(work) {
 
 function userSettings() {
   return {
-    "tenon.interpreterPath": resolve(opts.python),
     "tenon.debounceDelay": 150,
     "workbench.startupEditor": "none",
     "workbench.tips.enabled": false,

@@ -39,10 +39,13 @@ export async function run(): Promise<void> {
   try {
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
     assert.ok(folder, "VS Code opened no workspace folder");
-    await startTenon(driver, vscode.Uri.joinPath(folder, "complete.py"));
+    const api = await startTenon(driver, vscode.Uri.joinPath(folder, "complete.py"));
     await ghostTextIsAcceptedWithTab(driver, vscode.Uri.joinPath(folder, "complete.py"));
-    await lightbulbGeneratesFromDocstring(driver, vscode.Uri.joinPath(folder, "stubs.py"));
-    await commandGeneratesFromDocstring(driver, vscode.Uri.joinPath(folder, "stubs.py"));
+    await lightbulbGeneratesFromDocstring(driver, vscode.Uri.joinPath(folder, "palindrome.py"));
+    await commandGeneratesFromDocstring(driver, vscode.Uri.joinPath(folder, "add.py"));
+    await disablingAndEnablingTakesEffect(driver, api);
+    await aMissingInterpreterIsReported(driver, api);
+    await aCrashedServerIsRestarted(driver, api);
     await driver.log("all passed");
   } catch (error) {
     await driver.log(`FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
@@ -50,18 +53,15 @@ export async function run(): Promise<void> {
   }
 }
 
-async function startTenon(driver: Driver, file: vscode.Uri): Promise<void> {
+async function startTenon(driver: Driver, file: vscode.Uri): Promise<TenonApi> {
   const extension = vscode.extensions.getExtension<TenonApi>(EXTENSION_ID);
   assert.ok(extension, `${EXTENSION_ID} is not installed`);
   await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(file));
   const api = await extension.activate();
   await driver.log(`Tenon ${String(extension.packageJSON.version)} activated; waiting for the model`);
-  const status = await until(READY_TIMEOUT_MS, "the server to be ready", () => {
-    const current = api.status();
-    assert.ok(!["error", "stopped"].includes(current.state), `Tenon: ${current.state}: ${current.message}`);
-    return current.state === "ready" ? current : undefined;
-  });
+  const status = await untilReady(api);
   await driver.log(`ready: ${status.message} (${status.provider})`);
+  return api;
 }
 
 async function ghostTextIsAcceptedWithTab(driver: Driver, file: vscode.Uri): Promise<void> {
@@ -108,14 +108,15 @@ async function lightbulbGeneratesFromDocstring(driver: Driver, file: vscode.Uri)
   const body = functionText(after, "is_palindrome");
   assert.ok(body.includes('"""Return True if text reads the same backwards, ignoring case."""'), body);
   assert.ok(!/^\s+pass$/m.test(body), `the stub is still there:\n${body}`);
-  assert.ok(after.includes('def add(a, b):\n    """Return the sum of a and b."""\n    ...'), "the other stub changed");
   await driver.log(`generated from the lightbulb:\n${body}`);
   checkPython(after);
+  const check = `${after}\nprint(is_palindrome("Abba"), is_palindrome("abc"))`;
+  assert.equal(execFileSync(python(), ["-c", check], { encoding: "utf8" }).trim(), "True False");
 }
 
 async function commandGeneratesFromDocstring(driver: Driver, file: vscode.Uri): Promise<void> {
   const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(file));
-  const stub = editor.document.lineAt(editor.document.lineCount - 1);
+  const stub = editor.document.lineAt(2);
   assert.equal(stub.text.trim(), "...");
   editor.selection = new vscode.Selection(stub.range.end, stub.range.end);
   const before = editor.document.getText();
@@ -130,6 +131,55 @@ async function commandGeneratesFromDocstring(driver: Driver, file: vscode.Uri): 
   checkPython(after);
   const sum = execFileSync(python(), ["-c", `${after}\nprint(add(2, 3))`], { encoding: "utf8" }).trim();
   assert.equal(sum, "5");
+}
+
+async function disablingAndEnablingTakesEffect(driver: Driver, api: TenonApi): Promise<void> {
+  await vscode.commands.executeCommand("tenon.toggleEnable");
+  await until(EDIT_TIMEOUT_MS, "the disabled state", () => (api.status().state === "disabled" ? true : undefined));
+  await vscode.commands.executeCommand("tenon.toggleEnable");
+  await untilReady(api);
+  await driver.log("disabled and enabled again through the settings");
+}
+
+async function aMissingInterpreterIsReported(driver: Driver, api: TenonApi): Promise<void> {
+  const config = () => vscode.workspace.getConfiguration("tenon");
+  const python = config().inspect<string>("interpreterPath")?.globalValue;
+  assert.ok(python, "tenon.interpreterPath is not set");
+  await config().update("interpreterPath", "/nonexistent/python3", vscode.ConfigurationTarget.Global);
+  const status = await until(EDIT_TIMEOUT_MS, "the error", () => (api.status().state === "error" ? api.status() : undefined));
+  assert.match(status.message, /no Python at \/nonexistent\/python3/);
+  await config().update("interpreterPath", python, vscode.ConfigurationTarget.Global);
+  await until(EDIT_TIMEOUT_MS, "a new start", () => (api.status().state !== "error" ? true : undefined));
+  await untilReady(api);
+  await driver.log(`a missing interpreter is reported: ${status.message}`);
+}
+
+async function aCrashedServerIsRestarted(driver: Driver, api: TenonApi): Promise<void> {
+  const states: string[] = [];
+  const listening = api.onDidChangeStatus(() => states.push(api.status().state));
+  try {
+    process.kill(serverPid(), "SIGKILL");
+    await until(EDIT_TIMEOUT_MS, "the restart", () => (states.includes("stopped") && api.status().state === "ready" ? true : undefined));
+  } finally {
+    listening.dispose();
+  }
+  await driver.log(`the server was killed and came back: ${states.join(" → ")}`);
+}
+
+/** The server is a child of this extension host. */
+function serverPid(): number {
+  const children = execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(process.pid)], { encoding: "utf8" });
+  const line = children.split("\n").find((row) => row.includes("-m tenon serve"));
+  assert.ok(line, `no server among the extension host's children:\n${children}`);
+  return Number(line.trim().split(/\s+/)[0]);
+}
+
+function untilReady(api: TenonApi): Promise<{ state: string; message: string; provider: string }> {
+  return until(READY_TIMEOUT_MS, "the server to be ready", () => {
+    const current = api.status();
+    assert.ok(!["error", "stopped"].includes(current.state), `Tenon: ${current.state}: ${current.message}`);
+    return current.state === "ready" ? current : undefined;
+  });
 }
 
 /** From `def name` to the next top-level line. */
