@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -54,3 +55,11 @@ def test_the_defaults_the_extension_sends_are_accepted_without_complaint():
             else:
                 sent[head] = spec["default"]
     assert parse_settings(sent) == (Settings(), [])
+
+
+def test_readme_lists_every_extension_setting_with_its_default():
+    readme = (MANIFEST.parents[1] / "README.md").read_text()
+    rows = re.findall(r"^\| `tenon\.([\w.]+)` \| `([^`]*)` \|", readme, re.MULTILINE)
+    assert [key for key, _ in rows] == list(declared())
+    for key, default in rows:
+        assert json.loads(default) == declared()[key]["default"], key
