@@ -19,7 +19,7 @@ import { reportCrash, reportGaveUp, showFix } from "./messages";
 import { middleware } from "./middleware";
 import { fixFor } from "./pythonCheck";
 import { LevelSink, pipeServerLog } from "./serverLog";
-import { clientSettings, ClientSettings, Getter, SECTION, serverSection } from "./settings";
+import { clientSettings, ClientSettings, Getter, SECTION, SERVER_KEYS, serverSection } from "./settings";
 import { clientStatus, parseStatus, STATUS_METHOD, TenonStatus } from "./status";
 
 /** The documents Tenon serves: Python files and unsaved Python buffers. */
@@ -80,7 +80,7 @@ export class TenonClient implements vscode.Disposable {
     await this.starting;
   }
 
-  /** Send the server its settings again, or restart it when the interpreter changed. */
+  /** Send the server its settings when they changed, or restart it when the interpreter did. */
   async configurationChanged(event: vscode.ConfigurationChangeEvent): Promise<void> {
     if (!event.affectsConfiguration(SECTION)) {
       return;
@@ -89,7 +89,8 @@ export class TenonClient implements vscode.Disposable {
       await this.restart();
       return;
     }
-    if (this.client?.isRunning()) {
+    const forServer = SERVER_KEYS.some((key) => event.affectsConfiguration(`${SECTION}.${key}`));
+    if (forServer && this.client?.isRunning()) {
       const settings = { [SECTION]: serverSection(settingsGetter()) };
       await this.client.sendNotification(DidChangeConfigurationNotification.type, { settings });
     }
@@ -128,7 +129,8 @@ export class TenonClient implements vscode.Disposable {
         stderr: (input, channel) => pipeServerLog(input, levels(channel)),
       },
       errorHandler: {
-        error: () => ({ action: ErrorAction.Continue }),
+        // logged by the client; a crash is reported once, by closed()
+        error: () => ({ action: ErrorAction.Continue, handled: true }),
         closed: () => this.closed(client),
       },
     };

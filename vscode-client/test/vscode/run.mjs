@@ -180,6 +180,10 @@ function actions(page, shots) {
       const parts = await page.locator(first).allTextContents();
       return { text: parts.join("").replace(/\u00a0/g, " ") };
     },
+    count: async ({ selector, text }) => {
+      await page.waitForTimeout(500);
+      return { count: await page.locator(selector, { hasText: text }).count() };
+    },
     codeActionMenu: async ({ title, screenshot, timeoutMs = 60_000 }) => {
       const entry = page.locator(".action-widget .monaco-list-row", { hasText: title }).first();
       await entry.waitFor({ state: "visible", timeout: timeoutMs });

@@ -155,15 +155,28 @@ async function aMissingInterpreterIsReported(driver: Driver, api: TenonApi): Pro
 }
 
 async function aCrashedServerIsRestarted(driver: Driver, api: TenonApi): Promise<void> {
+  for (const round of [1, 2]) {
+    const states = await whileWatching(api, async (seen) => {
+      process.kill(serverPid(), "SIGKILL");
+      await until(EDIT_TIMEOUT_MS, "the restart", () => (seen.includes("stopped") && api.status().state === "ready" ? true : undefined));
+    });
+    await driver.log(`killed the server (${round}), it came back: ${states.join(" → ")}`);
+  }
+  await vscode.commands.executeCommand("notifications.showList");
+  const shown = await driver.call("count", { selector: ".notifications-center .monaco-list-row", text: "stopped unexpectedly" });
+  assert.equal(shown.count, 1, "the crash should be reported once");
+  await vscode.commands.executeCommand("notifications.hideList");
+}
+
+async function whileWatching(api: TenonApi, work: (states: string[]) => Promise<void>): Promise<string[]> {
   const states: string[] = [];
   const listening = api.onDidChangeStatus(() => states.push(api.status().state));
   try {
-    process.kill(serverPid(), "SIGKILL");
-    await until(EDIT_TIMEOUT_MS, "the restart", () => (states.includes("stopped") && api.status().state === "ready" ? true : undefined));
+    await work(states);
   } finally {
     listening.dispose();
   }
-  await driver.log(`the server was killed and came back: ${states.join(" → ")}`);
+  return states;
 }
 
 /** The server is a child of this extension host. */
