@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from tenon.context import classify as modes
 from tenon.context.classify import CursorContext, classify
+from tenon.context.collect import imports_of, short_path
 from tenon.context.prompt import Budgets, BuiltPrompt, build_prompt
 from tenon.context.snapshot import Snapshot
 from tenon.inference.engine import CancelToken, GenerationResult, SamplingParams
@@ -44,11 +45,13 @@ def budgets_of(settings: Settings) -> Budgets:
 
 def make_prompt(
     ctx: CursorContext, settings: Settings, model: LoadedModel,
-    context: tuple[ContextSnippet, ...] = (),
+    context: tuple[ContextSnippet, ...] = (), path: str = "this file",
 ) -> BuiltPrompt:
     fim = model.bundle.manifest.vocabulary.fim
+    imports = imports_of(ctx.prefix)
+    header = ContextSnippet(path, imports) if imports else None
     return build_prompt(ctx.prefix, ctx.suffix, budgets_of(settings), model.codec.count,
-                        fim.tokens() if fim else None, context)
+                        fim.tokens() if fim else None, context, header)
 
 
 def stop_check(model: LoadedModel, policy: StopPolicy, skip: str = ""):
@@ -96,7 +99,7 @@ def complete(
     started = time.perf_counter()
     ctx = classify(snapshot)
     policy = policy_for(ctx)
-    prompt = make_prompt(ctx, settings, model, context)
+    prompt = make_prompt(ctx, settings, model, context, short_path(snapshot.uri))
     ids, forced = healed(model.codec.encode(prompt.text), prompt, model)
     prepared = time.perf_counter()
     params = SamplingParams(

@@ -19,6 +19,7 @@ from tenon.context.stubs import StubFunction, stub_at
 from tenon.doctests import DoctestOutcome, run_doctests
 from tenon.inference.engine import CancelToken
 from tenon.model import LoadedModel
+from tenon.prompt_format import ContextSnippet
 from tenon.settings import Settings
 
 Report = Callable[[str, int], None]  # message, percentage
@@ -86,7 +87,7 @@ def _candidate(done: Completion, label: str) -> Candidate | None:
 
 def generate_body(
     plan: BodyPlan, uri: str, version: int | None, settings: Settings, model: LoadedModel,
-    cancel: CancelToken, report: Report,
+    cancel: CancelToken, report: Report, context: tuple[ContextSnippet, ...] = (),
 ) -> BodyResult:
     examples = len(plan.stub.examples)
     count = max(1, settings.candidates) if examples else 1
@@ -97,7 +98,7 @@ def generate_body(
             break
         report(f"writing candidate {k + 1}/{count}", int(80 * k / count))
         greedy = k == 0
-        done = complete(snapshot, settings, model, cancel,
+        done = complete(snapshot, settings, model, cancel, context,
                         temperature=settings.temperature if greedy else SAMPLE_TEMPERATURE,
                         seed=k)
         candidate = _candidate(done, "greedy" if greedy else f"sample {k}")

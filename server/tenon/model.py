@@ -22,6 +22,7 @@ class LoadedModel:
     codec: TextCodec
     engine: OnnxEngine
     load_ms: float
+    fingerprint: tuple[str, int, int] | None = None
 
     def describe(self) -> dict[str, Any]:
         manifest = self.bundle.manifest
@@ -53,4 +54,6 @@ def load_model(settings: Settings, check_hashes: bool = True) -> LoadedModel:
         verify_hashes(bundle, used_files(bundle.manifest, select_variant(bundle, options, choice)))
     codec = TextCodec.load(bundle.file(bundle.manifest.vocabulary.file), bundle.manifest.vocabulary)
     engine = OnnxEngine(bundle, options)
-    return LoadedModel(bundle, codec, engine, (time.perf_counter() - started) * 1000)
+    manifest = (bundle.path / "manifest.json").stat()
+    return LoadedModel(bundle, codec, engine, (time.perf_counter() - started) * 1000,
+                       (str(bundle.path), manifest.st_mtime_ns, manifest.st_size))

@@ -14,6 +14,7 @@ from pygls.protocol.language_server import lsp_method
 
 from tenon import __version__
 from tenon.bundle import BundleError
+from tenon.context.collect import DefinitionIndex
 from tenon.documents import DocumentStore
 from tenon.inference.onnx_engine import EngineError
 from tenon.inference.runner import InferenceRunner
@@ -29,6 +30,7 @@ class ServerConfig:
     settings: Settings = field(default_factory=Settings)
     load_on_start: bool = True
     check_hashes: bool = True
+    watch_bundle: bool = True
 
 
 class TenonProtocol(LanguageServerProtocol):
@@ -61,6 +63,7 @@ class TenonServer(LanguageServer):
         self.config = config
         self.settings = config.settings
         self.documents = DocumentStore()
+        self.definitions = DefinitionIndex()
         self.runner = InferenceRunner()
         self.notifier = Notifier(self)
         self.model: LoadedModel | None = None
@@ -68,10 +71,15 @@ class TenonServer(LanguageServer):
         self._tasks: set[asyncio.Task] = set()
 
     def schedule_reload(self) -> None:
-        """Reload the model in the background (keeps a reference until it finishes)."""
-        task = asyncio.ensure_future(self.reload_model())
+        """Reload the model in the background."""
+        self.start_task(self.reload_model())
+
+    def start_task(self, coroutine) -> asyncio.Task:
+        """Run a background coroutine, keeping a reference until it finishes."""
+        task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     def next_request_id(self) -> int:
         return next(self._request_ids)

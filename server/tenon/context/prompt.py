@@ -102,9 +102,15 @@ def build_prompt(
     count: CountTokens,
     fim: FimTokens | None,
     context: tuple[ContextSnippet, ...] = (),
+    header: ContextSnippet | None = None,
 ) -> BuiltPrompt:
+    """Cut to the budgets and render; ``header`` (the file's imports) joins the context
+    only when the prefix had to be cut before it."""
+    kept = cut_prefix(prefix, budgets.prefix_tokens, count)
+    if header is not None and len(kept) < len(prefix) and header.text not in kept:
+        context = (*context, header)
     parts = PromptParts(
-        prefix=cut_prefix(prefix, budgets.prefix_tokens, count),
+        prefix=kept,
         suffix=cut_suffix(suffix, budgets.suffix_tokens, count) if fim else "",
         context=cut_context(context, budgets.context_tokens, count),
     )

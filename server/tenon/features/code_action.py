@@ -18,6 +18,7 @@ from lsprotocol import types
 from tenon.context.positions import LineIndex, PositionError
 from tenon.docstring_body import BodyResult, generate_body, plan_body
 from tenon.documents import Document, UnknownDocument
+from tenon.features.common import context_for
 from tenon.features.progress import WorkProgress
 from tenon.inference.onnx_engine import EngineError
 from tenon.inference.runner import JobCancelled
@@ -94,8 +95,9 @@ async def generate(ls: TenonServer, target: Target) -> tuple[types.WorkspaceEdit
         def job(token):
             if ls.model is None:
                 raise EngineError("no model is loaded")
+            context = context_for(ls, plan.snapshot(doc.uri, doc.version))
             return generate_body(plan, doc.uri, doc.version, settings, ls.model, token,
-                                 progress.report)
+                                 progress.report, context)
 
         try:
             result = await ls.runner.run(f"{doc.uri}#generate", job)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -9,17 +10,32 @@ from lsprotocol import types
 
 from tenon.bundle import BundleError
 from tenon.completion import Completion, complete
+from tenon.context.collect import SourceDoc, collect_context
 from tenon.context.positions import PositionError
 from tenon.context.snapshot import Snapshot
 from tenon.documents import UnknownDocument
 from tenon.inference.onnx_engine import EngineError
 from tenon.inference.runner import JobCancelled
 from tenon.logs import document_text_allowed
+from tenon.prompt_format import ContextSnippet
 
 if TYPE_CHECKING:
     from tenon.server import TenonServer
 
 log = logging.getLogger(__name__)
+
+
+def context_for(ls: TenonServer, snapshot: Snapshot) -> tuple[ContextSnippet, ...]:
+    """Definitions from the other open Python documents that the cursor's code uses."""
+    others = []
+    for uri in ls.documents.uris():
+        if uri == snapshot.uri:
+            continue
+        with contextlib.suppress(UnknownDocument):
+            doc = ls.documents.get(uri)
+            if doc.language_id == "python":
+                others.append(SourceDoc(doc.uri, doc.version, doc.text))
+    return collect_context(snapshot.prefix, snapshot.text, others, ls.definitions)
 
 
 def take_snapshot(ls: TenonServer, uri: str, position: types.Position) -> Snapshot | None:
@@ -46,7 +62,7 @@ async def compute_completion(
         model = ls.model
         if model is None:
             raise EngineError("no model is loaded")
-        return complete(snapshot, settings, model, token)
+        return complete(snapshot, settings, model, token, context_for(ls, snapshot))
 
     try:
         result = await ls.runner.run(uri, job)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from tenon.features.configuration import apply_settings, section_of
+from tenon.features.watch import watch
 
 if TYPE_CHECKING:
     from tenon.server import TenonServer
@@ -32,3 +33,5 @@ def register(server: TenonServer) -> None:
             ls.notifier.set_status("disabled", "Tenon is disabled in the settings")
         elif ls.config.load_on_start:
             ls.schedule_reload()
+        if ls.config.watch_bundle:
+            ls.start_task(watch(ls))
