@@ -5,11 +5,16 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SERVE_ARGS ?=
 DEMO ?= examples/fibonacci.py
+CLIENT := vscode-client
+NODE_STAMP := $(CLIENT)/node_modules/.installed
+VSIX := $(CLIENT)/tenon-$(shell sed -n 's/^  "version": "\(.*\)",$$/\1/p' $(CLIENT)/package.json).vsix
+VSCODE_CACHE ?= $(HOME)/.cache/tenon-vscode
+CODE_SERVER_VERSION ?= 4.100.3
 
 .DEFAULT_GOAL := help
 
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(STAMP): pyproject.toml scripts/bootstrap.sh
 	scripts/bootstrap.sh
@@ -31,10 +36,25 @@ test: bundle ## run every test (unit, LSP end to end, export parity, the real de
 test-fast: install ## run the tests that need no default bundle
 	$(PY) -m pytest -q -m "not slow"
 
-lint: install ## ruff
+lint: install $(NODE_STAMP) ## ruff, and the extension's type check
 	$(VENV)/bin/ruff check server training tests bench
+	cd $(CLIENT) && npm run check
 
-clean: ## remove the virtual environment (bundles in ~/.cache/tenon stay)
-	rm -rf $(VENV)
+$(NODE_STAMP): $(CLIENT)/package.json $(CLIENT)/package-lock.json
+	cd $(CLIENT) && npm ci --no-audit --no-fund
+	@touch $@
 
-.PHONY: help install bundle run test test-fast lint clean
+vsix: $(NODE_STAMP) ## build the VS Code extension, vscode-client/tenon-<version>.vsix (offline)
+	cd $(CLIENT) && npm run check && npm run build && npm run package
+
+test-client: $(NODE_STAMP) ## the extension's unit tests (Node's test runner)
+	cd $(CLIENT) && npm test
+
+test-vscode: bundle vsix test-client ## the extension in a real VS Code (code-server + Chromium, installed once into ~/.cache/tenon-vscode)
+	code_server=$$($(CLIENT)/scripts/install-vscode.sh $(VSCODE_CACHE) $(CODE_SERVER_VERSION)) && \
+	node $(CLIENT)/test/vscode/run.mjs --code-server "$$code_server" --vsix $(VSIX) --python $(abspath $(PY))
+
+clean: ## remove the virtual environment and the extension's build (caches in ~/.cache stay)
+	rm -rf $(VENV) $(CLIENT)/node_modules $(CLIENT)/out $(CLIENT)/*.vsix
+
+.PHONY: help install bundle run test test-fast lint vsix test-client test-vscode clean

@@ -108,6 +108,7 @@ async def test_inline_completion_equals_torch_greedy(client, tiny_qwen, mode):
     assert expected, "the tiny model should complete its own corpus"
     assert [item.insert_text for item in result.items] == [expected]
     assert result.items[0].range.start == position
+    assert isinstance(field(client.statuses[-1], "lastLatencyMs"), (int, float))
 
 
 async def test_completion_item_equals_torch_greedy(client, tiny_qwen):

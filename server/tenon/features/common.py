@@ -93,6 +93,7 @@ def _checked(
         log.log(5, "#%d completion text: %r", request_id, result.text)
     if gen is not None and result.reason != "cancelled":
         ls.notifier.status.last_latency_ms = round(result.timings.get("totalMs", 0.0))
+        ls.notifier.publish()  # the client shows the last latency
     if stale or not result.text:
         return None
     return snapshot, result

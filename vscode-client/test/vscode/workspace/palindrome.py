@@ -1,0 +1,3 @@
+def is_palindrome(text):
+    """Return True if text reads the same backwards, ignoring case."""
+    pass
