@@ -33,8 +33,8 @@ from tenon.doctests import run_doctests  # noqa: E402
 DATA = ROOT / "bench" / "data"
 CASES = DATA / "context_cases.jsonl"
 HELDOUT = DATA / "heldout_modules.txt"
-SKIP_PARTS = {"test", "tests", "encodings", "idlelib", "tkinter", "lib2to3", "ensurepip", "site-packages",
-              "turtledemo", "pydoc_data", "__phello__", "distutils", "turtle.py",
+SKIP_PARTS = {"test", "tests", "encodings", "idlelib", "tkinter", "lib2to3", "ensurepip",
+              "site-packages", "turtledemo", "pydoc_data", "__phello__", "distutils", "turtle.py",
               "antigravity.py", "this.py"}
 DOCTEST_MODULES = ("statistics.py", "difflib.py", "collections/__init__.py", "fractions.py",
                    "textwrap.py", "pickletools.py", "_pydecimal.py", "secrets.py",
