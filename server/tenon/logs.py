@@ -16,9 +16,17 @@ def setup_logging(level: str = "info", file: str | None = None) -> None:
         logging.FileHandler(file) if file else logging.StreamHandler(sys.stderr)
     )
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(drop_pygls_structure_dumps)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     set_level(level)
+
+
+def drop_pygls_structure_dumps(record: logging.LogRecord) -> bool:
+    """pygls logs a long traceback for every message that does not fit its type;
+    tenon.transport logs one line for it instead (a hostile client must not flood the log)."""
+    return not (record.name.startswith("pygls") and isinstance(record.msg, str)
+                and record.msg.startswith("Unable to deserialize message"))
 
 
 def set_level(level: str) -> None:

@@ -162,7 +162,7 @@ def run(code: str, limits: Limits | None = None) -> SandboxResult:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="tenon-sandbox-") as work:
         program = Path(work) / "program.py"
-        program.write_text(wrap(code), encoding="utf-8")
+        program.write_text(wrap(code), encoding="utf-8", errors="surrogatepass")
         drop = os.geteuid() == 0 and interpreter_is_public()
         if drop:
             os.chown(work, NOBODY, NOBODY)

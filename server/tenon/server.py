@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import sys
+import threading
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from lsprotocol import types
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
@@ -16,11 +20,12 @@ from tenon import __version__
 from tenon.bundle import BundleError
 from tenon.context.collect import DefinitionIndex
 from tenon.documents import DocumentStore
-from tenon.inference.onnx_engine import EngineError
+from tenon.inference.onnx_engine import OUT_OF_MEMORY, EngineError
 from tenon.inference.runner import InferenceRunner
 from tenon.model import LoadedModel, load_model, resolve_bundle_path
 from tenon.settings import Settings
 from tenon.status import Notifier
+from tenon.transport import StdinChunks, serve_stream
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +74,7 @@ class TenonServer(LanguageServer):
         self.model: LoadedModel | None = None
         self._request_ids = itertools.count(1)
         self._tasks: set[asyncio.Task] = set()
+        self._input: StdinChunks | None = None
 
     def schedule_reload(self) -> None:
         """Reload the model in the background."""
@@ -97,6 +103,8 @@ class TenonServer(LanguageServer):
             return self._load_failed(str(exc))
         except asyncio.CancelledError:
             raise
+        except MemoryError:
+            return self._load_failed(OUT_OF_MEMORY)
         except Exception as exc:  # a model that fails must never take the server down
             log.exception("model load failed")
             return self._load_failed(f"unexpected error loading the model: {exc}")
@@ -120,6 +128,53 @@ class TenonServer(LanguageServer):
     def shutdown(self) -> None:
         self.runner.shutdown()
         super().shutdown()
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """Serve stdio with Tenon's reader (see tenon.transport), not pygls's."""
+        self._stop_event = threading.Event()
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+
+        async def serve() -> None:
+            self._input = StdinChunks(stdin or sys.stdin.buffer)
+            await serve_stream(self._stop_event, self._input.read, self.protocol)
+
+        try:
+            asyncio.run(serve())
+        except BrokenPipeError:
+            log.error("the client closed the connection; shutting down")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()
+
+    def start_tcp(self, host: str, port: int) -> None:
+        """Serve one client at a time on TCP with Tenon's reader."""
+        self._stop_event = stop = threading.Event()
+
+        async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+            log.info("client connected")
+            self.protocol.set_writer(writer)  # type: ignore[arg-type]
+            await serve_stream(stop, lambda: reader.read(65536), self.protocol)
+            log.info("client disconnected")
+
+        async def serve() -> None:
+            server = await asyncio.start_server(connection, host, port)
+            log.info("serving LSP on %s", ", ".join(str(s.getsockname()) for s in server.sockets))
+            async with server:
+                await server.serve_forever()
+
+        try:
+            asyncio.run(serve())
+        except (KeyboardInterrupt, SystemExit, asyncio.CancelledError):
+            pass
+        finally:
+            self.shutdown()
+
+    def stop_reading(self) -> None:
+        """The client is gone: cancel work and stop as if stdin had closed (thread-safe)."""
+        self.runner.cancel_all("the client is gone")
+        if self._input is not None:
+            self._input.close()
 
 
 def build_server(config: ServerConfig | None = None) -> TenonServer:

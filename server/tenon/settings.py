@@ -15,6 +15,7 @@ from typing import Any
 DEVICES = ("auto", "cuda", "cpu")
 LOG_LEVELS = ("error", "warning", "info", "debug", "trace")
 RELOAD_FIELDS = frozenset({"bundle_path", "device", "threads"})
+MAX_INT = 2**31 - 1  # LSP's own integer range; more would only overflow somewhere below
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,14 @@ def camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _check(name: str, value: Any, default: Any) -> str | None:
     """Why ``value`` is not acceptable for the setting, or None."""
     kind = type(default)
@@ -58,11 +67,15 @@ def _check(name: str, value: Any, default: Any) -> str | None:
         return "should be true or false"
     if kind is int and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
         return "should be a whole number ≥ 0"
+    if kind is int and value > MAX_INT:
+        return f"should be at most {MAX_INT}"
     if kind is float and (isinstance(value, bool) or not isinstance(value, (int, float))
-                          or value < 0):
+                          or not 0 <= value < float("inf")):  # NaN fails both
         return "should be a number ≥ 0"
     if kind is str and not isinstance(value, str):
         return "should be a string"
+    if kind is str and ("\0" in value or (not value.isascii() and not _encodable(value))):
+        return "should be text without NUL characters or lone surrogates"
     choices = {"device": DEVICES, "log_level": LOG_LEVELS}.get(name)
     if choices and value not in choices:
         return f"should be one of {', '.join(choices)}"

@@ -38,6 +38,7 @@ class Notifier:
         self._server = server
         self._interval = interval_s
         self._last_sent: dict[str, float] = {}
+        self._failing: set[str] = set()  # kinds of failure the user has been told about
         self.status = Status()
 
     def set_status(self, state: str, message: str = "", **changes: Any) -> None:
@@ -52,6 +53,28 @@ class Notifier:
             self._server.protocol.notify(STATUS_METHOD, self.status.to_json())
         except Exception:  # no client connected yet
             log.debug("status not sent", exc_info=True)
+
+    def failed(self, key: str, message: str) -> None:
+        """A failure of kind ``key`` (e.g. completions): the user is told once, and the
+        status says so, until :meth:`recovered` is called for it."""
+        if self.status.state == "ready":
+            self.set_status("ready", message)
+        if key in self._failing:
+            log.warning("(still failing, not shown again) %s", message)
+            return
+        self._failing.add(key)
+        if len(self._last_sent) > 256:  # distinct messages only grow with hostile input
+            self._last_sent.clear()
+        self.show(message, types.MessageType.Error)
+
+    def recovered(self, key: str) -> None:
+        if key not in self._failing:
+            return
+        self._failing.discard(key)
+        log.info("%s works again", key)
+        if self.status.state == "ready" and self.status.model:
+            model = self.status.model
+            self.set_status("ready", f"{model.get('name')} on {model.get('providerNote')}")
 
     def show(self, message: str, kind: types.MessageType = types.MessageType.Warning) -> None:
         """Show ``message``; a warning or error already shown within the interval is not

@@ -51,7 +51,7 @@ class TextCodec:
             )
 
     def encode(self, text: str) -> list[int]:
-        return self.tokenizer.encode(text, add_special_tokens=False).ids
+        return self.tokenizer.encode(valid_unicode(text), add_special_tokens=False).ids
 
     def count(self, text: str) -> int:
         return len(self.encode(text))
@@ -68,3 +68,14 @@ class TextCodec:
                                                     skip_special_tokens=False)
                 self._texts = TokenTexts(texts)
             return self._texts
+
+
+def valid_unicode(text: str) -> str:
+    """``text`` with lone surrogates (JSON allows them, the tokenizer does not) as U+FFFD."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return text

@@ -14,6 +14,7 @@ class Snapshot:
     language_id: str
     text: str
     offset: int  # cursor, as an index into ``text``
+    revision: int = 0  # the server's revision of the document (tenon.documents)
 
     @property
     def prefix(self) -> str:

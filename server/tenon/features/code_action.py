@@ -15,12 +15,12 @@ from typing import Any
 
 from lsprotocol import types
 
-from tenon.context.positions import LineIndex, PositionError
+from tenon.context.positions import PositionError
 from tenon.docstring_body import BodyResult, generate_body, plan_body
 from tenon.documents import Document, UnknownDocument
 from tenon.features.common import context_for
 from tenon.features.progress import WorkProgress
-from tenon.inference.onnx_engine import EngineError
+from tenon.inference.onnx_engine import OUT_OF_MEMORY, EngineError
 from tenon.inference.runner import JobCancelled
 from tenon.server import TenonServer  # at run time: pygls resolves command annotations
 
@@ -53,7 +53,7 @@ def offer(ls: TenonServer, params: types.CodeActionParams) -> list[types.CodeAct
     uri, start = params.text_document.uri, params.range.start
     try:
         doc = ls.documents.get(uri)
-        offset = LineIndex.of(doc.text).offset(start.line, start.character, ls.documents.encoding)
+        offset = doc.index.offset(start.line, start.character, ls.documents.encoding)
     except (UnknownDocument, PositionError):
         return []
     plan = plan_body(doc.text, offset)
@@ -82,8 +82,7 @@ def _current(ls: TenonServer, target: Target) -> Document:
 async def generate(ls: TenonServer, target: Target) -> tuple[types.WorkspaceEdit, BodyResult]:
     doc = _current(ls, target)
     try:
-        offset = LineIndex.of(doc.text).offset(target.line, target.character,
-                                               ls.documents.encoding)
+        offset = doc.index.offset(target.line, target.character, ls.documents.encoding)
     except PositionError as exc:
         raise ActionFailed(str(exc)) from exc
     plan = plan_body(doc.text, offset)
@@ -103,16 +102,19 @@ async def generate(ls: TenonServer, target: Target) -> tuple[types.WorkspaceEdit
             result = await ls.runner.run(f"{doc.uri}#generate", job)
         except (JobCancelled, EngineError) as exc:
             raise ActionFailed(str(exc)) from exc
+        except MemoryError as exc:
+            raise ActionFailed(OUT_OF_MEMORY) from exc
         progress.final_message = result.summary()
     if result.chosen is None:
         raise ActionFailed("the model did not write a usable body")
-    _current(ls, target)  # the document must not have moved on while we worked
+    if ls.documents.revision(doc.uri) != doc.revision:  # it moved on while we worked
+        raise ActionFailed("the document changed since the action was offered; nothing applied")
     return _edit(ls, doc, plan.stub.replace_start, plan.stub.replace_end,
                  plan.new_text(result.chosen.body)), result
 
 
 def _edit(ls: TenonServer, doc: Document, start: int, end: int, text: str) -> types.WorkspaceEdit:
-    index = LineIndex.of(doc.text)
+    index = doc.index
     encoding = ls.documents.encoding
     edit = types.TextEdit(types.Range(types.Position(*index.position(start, encoding)),
                                       types.Position(*index.position(end, encoding))), text)
@@ -125,18 +127,35 @@ def _edit(ls: TenonServer, doc: Document, start: int, end: int, text: str) -> ty
     return types.WorkspaceEdit(changes={doc.uri: [edit]})
 
 
+def _field(obj: Any, name: str) -> Any:
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+
+
+def _int(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ActionFailed(f"the {what} should be a whole number")
+    return value
+
+
+def _make_target(uri: Any, position: Any, version: Any) -> Target:
+    if not isinstance(uri, str):
+        raise ActionFailed("the action does not name a document")
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+        raise ActionFailed("the document version should be a whole number")
+    line = _int(_field(position, "line"), "line")
+    character = _int(_field(position, "character"), "character")
+    return Target(uri, line, character, version)
+
+
 def _target(data: Any) -> Target:
-    get = data.get if isinstance(data, dict) else lambda k: getattr(data, k, None)
-    return Target(str(get("uri")), int(get("line")), int(get("character")), get("version"))
+    """The target recorded in a code action's ``data`` (which the client may have mangled)."""
+    return _make_target(_field(data, "uri"), data, _field(data, "version"))
 
 
 def _command_target(args: Any) -> Target:
     if not isinstance(args, (list, tuple)) or len(args) < 2:
         raise ActionFailed("usage: tenon.generateFromDocstring(uri, {line, character}[, version])")
-    position = args[1]
-    get = position.get if isinstance(position, dict) else lambda k: getattr(position, k)
-    version = args[2] if len(args) > 2 else None
-    return Target(str(args[0]), int(get("line")), int(get("character")), version)
+    return _make_target(args[0], args[1], args[2] if len(args) > 2 else None)
 
 
 def register(server: TenonServer) -> None:
@@ -150,7 +169,7 @@ def register(server: TenonServer) -> None:
     async def resolve(ls: TenonServer, action: types.CodeAction) -> types.CodeAction:
         try:
             action.edit, result = await generate(ls, _target(action.data))
-        except (ActionFailed, KeyError, TypeError, ValueError) as exc:
+        except ActionFailed as exc:
             ls.notifier.show(f"{TITLE}: {exc}")
             return action
         action.title = f"{TITLE}: {result.summary()}"
@@ -163,7 +182,7 @@ def register(server: TenonServer) -> None:
             target = _command_target(args[0] if len(args) == 1 and isinstance(
                 args[0], (list, tuple)) else args)
             edit, result = await generate(ls, target)
-        except (ActionFailed, KeyError, TypeError, ValueError) as exc:
+        except ActionFailed as exc:
             ls.notifier.show(f"{TITLE}: {exc}")
             return {"applied": False, "reason": str(exc)}
         applied = await ls.workspace_apply_edit_async(

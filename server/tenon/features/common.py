@@ -11,10 +11,10 @@ from lsprotocol import types
 from tenon.bundle import BundleError
 from tenon.completion import Completion, complete
 from tenon.context.collect import SourceDoc, collect_context
-from tenon.context.positions import PositionError
+from tenon.context.positions import PositionError, units
 from tenon.context.snapshot import Snapshot
 from tenon.documents import UnknownDocument
-from tenon.inference.onnx_engine import EngineError
+from tenon.inference.onnx_engine import OUT_OF_MEMORY, EngineError
 from tenon.inference.runner import JobCancelled
 from tenon.logs import document_text_allowed
 from tenon.prompt_format import ContextSnippet
@@ -36,6 +36,21 @@ def context_for(ls: TenonServer, snapshot: Snapshot) -> tuple[ContextSnippet, ..
             if doc.language_id == "python":
                 others.append(SourceDoc(doc.uri, doc.version, doc.text))
     return collect_context(snapshot.prefix, snapshot.text, others, ls.definitions)
+
+
+def line_prefix(snapshot: Snapshot) -> str:
+    """The cursor line up to the cursor (LSP lines end at LF, CRLF or CR)."""
+    prefix = snapshot.prefix
+    return prefix[max(prefix.rfind("\n"), prefix.rfind("\r")) + 1 :]
+
+
+def cursor_position(ls: TenonServer, snapshot: Snapshot, line: int,
+                    back: int = 0) -> types.Position:
+    """The snapshot's cursor (less ``back`` characters) as a position in the negotiated
+    encoding: a request past the end of its line, or inside a surrogate pair, is answered
+    with the character boundary it was rounded to, never with its own position."""
+    text = line_prefix(snapshot)
+    return types.Position(line, units(text[: max(0, len(text) - back)], ls.documents.encoding))
 
 
 def take_snapshot(ls: TenonServer, uri: str, position: types.Position) -> Snapshot | None:
@@ -70,16 +85,30 @@ async def compute_completion(
         log.info("#%d %s cancelled before start (%s)", request_id, kind, exc)
         return None
     except (EngineError, BundleError) as exc:
-        ls.notifier.show(f"completion failed: {exc}")
-        ls.notifier.set_status("error" if ls.model is None else "ready", str(exc))
-        return None
+        return _failed(ls, request_id, kind, str(exc))
+    except MemoryError:
+        return _failed(ls, request_id, kind, OUT_OF_MEMORY)
+    except Exception as exc:  # a bug must cost one completion, never the server
+        log.exception("#%d %s: unexpected error (%s)", request_id, kind, type(exc).__name__)
+        return _failed(ls, request_id, kind, f"unexpected error ({type(exc).__name__})")
+    if result.result is not None and result.reason != "cancelled":
+        ls.notifier.recovered("completions")
     return _checked(ls, snapshot, result, request_id, kind)
+
+
+def _failed(ls: TenonServer, request_id: int, kind: str, why: str) -> None:
+    log.warning("#%d %s failed: %s", request_id, kind, why)
+    if ls.model is None:
+        ls.notifier.set_status("error", why)
+        return None
+    ls.notifier.failed("completions", f"completion failed: {why}")
+    return None
 
 
 def _checked(
     ls: TenonServer, snapshot: Snapshot, result: Completion, request_id: int, kind: str
 ) -> tuple[Snapshot, Completion] | None:
-    stale = ls.documents.version(snapshot.uri) != snapshot.version
+    stale = ls.documents.revision(snapshot.uri) != snapshot.revision
     gen = result.result
     log.info(
         "#%d %s mode=%s prompt_tokens=%s reused=%s prompt_ms=%.0f decode_ms=%.0f tokens_out=%s "

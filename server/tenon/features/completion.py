@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from tenon.features.common import compute_completion
+from tenon.features.common import compute_completion, cursor_position, line_prefix
 
 if TYPE_CHECKING:
     from tenon.server import TenonServer
@@ -30,13 +30,13 @@ def register(server: TenonServer) -> None:
         if found is None:
             return types.CompletionList(is_incomplete=True, items=[])
         snapshot, done = found
-        line_prefix = snapshot.prefix[snapshot.prefix.rfind("\n") + 1 :]
-        word = word_before(line_prefix)
-        return types.CompletionList(is_incomplete=True, items=[item(done.text, position, word)])
+        word = word_before(line_prefix(snapshot))
+        here = types.Range(cursor_position(ls, snapshot, position.line, len(word)),
+                           cursor_position(ls, snapshot, position.line))
+        return types.CompletionList(is_incomplete=True, items=[item(done.text, here, word)])
 
 
-def item(text: str, position: types.Position, word: str) -> types.CompletionItem:
-    start = types.Position(position.line, position.character - len(word))
+def item(text: str, here: types.Range, word: str) -> types.CompletionItem:
     first_line = text.split("\n", 1)[0].strip() or text.strip().split("\n", 1)[0]
     return types.CompletionItem(
         label=(word + first_line)[:80],
@@ -45,6 +45,6 @@ def item(text: str, position: types.Position, word: str) -> types.CompletionItem
         documentation=types.MarkupContent(types.MarkupKind.Markdown, f"```python\n{text}\n```"),
         filter_text=word + text,
         insert_text_format=types.InsertTextFormat.PlainText,
-        text_edit=types.TextEdit(types.Range(start, position), word + text),
+        text_edit=types.TextEdit(here, word + text),
         sort_text="0",
     )

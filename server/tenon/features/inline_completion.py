@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from tenon.features.common import compute_completion
+from tenon.features.common import compute_completion, cursor_position
 
 if TYPE_CHECKING:
     from tenon.server import TenonServer
@@ -20,7 +20,8 @@ def register(server: TenonServer) -> None:
         found = await compute_completion(ls, params.text_document.uri, params.position, "inline")
         if found is None:
             return types.InlineCompletionList(items=[])
-        here = types.Range(params.position, params.position)
+        cursor = cursor_position(ls, found[0], params.position.line)
+        here = types.Range(cursor, cursor)
         return types.InlineCompletionList(
             items=[types.InlineCompletionItem(insert_text=found[1].text, range=here)]
         )

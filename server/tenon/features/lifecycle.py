@@ -6,7 +6,9 @@ import logging
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
+from pygls.capabilities import ServerCapabilitiesBuilder
 
+from tenon import parent
 from tenon.features.configuration import apply_settings, section_of
 from tenon.features.watch import watch
 
@@ -23,12 +25,14 @@ def register(server: TenonServer) -> None:
         client = params.client_info.name if params.client_info else "unknown client"
         log.info("initialize from %s", client)
         apply_settings(ls, section_of(params.initialization_options), reload=False)
+        # chosen here, not at `initialized`: documents may arrive before that notification
+        encoding = ServerCapabilitiesBuilder.choose_position_encoding(params.capabilities)
+        ls.documents.encoding = ENCODINGS.get(str(getattr(encoding, "value", encoding)), "utf-16")
+        log.info("position encoding: %s", ls.documents.encoding)
+        parent.watch(params.process_id, ls.stop_reading)
 
     @server.feature(types.INITIALIZED)
     async def on_initialized(ls: TenonServer, _params: types.InitializedParams) -> None:
-        encoding = str(ls.server_capabilities.position_encoding or "utf-16")
-        ls.documents.encoding = ENCODINGS.get(encoding, "utf-16")
-        log.info("position encoding: %s", ls.documents.encoding)
         if not ls.settings.enable:
             ls.notifier.set_status("disabled", "Tenon is disabled in the settings")
         elif ls.config.load_on_start:

@@ -29,7 +29,7 @@ def fingerprint(path: Path) -> Fingerprint | None:
     try:
         real = path.resolve(strict=True)
         facts = (real / "manifest.json").stat()
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a path no file system can hold
         return None
     return str(real), facts.st_mtime_ns, facts.st_size
 
@@ -38,13 +38,21 @@ async def watch(ls: TenonServer, interval: float = POLL_SECONDS) -> None:
     tried: Fingerprint | None = None
     while True:
         await asyncio.sleep(interval)
-        if not ls.settings.enable or (ls.model is None and tried is None):
-            continue
-        now = fingerprint(resolve_bundle_path(ls.settings))
-        loaded = ls.model.fingerprint if ls.model else None
-        if now is None or now in (loaded, tried):
-            continue
-        tried = now
-        log.info("bundle changed on disk (%s): reloading", now[0])
-        await ls.reload_model()
+        try:
+            tried = await _check(ls, tried)
+        except Exception:  # the watch must outlive any one bad look at the disk
+            log.exception("bundle watch: check failed")
+
+
+async def _check(ls: TenonServer, tried: Fingerprint | None) -> Fingerprint | None:
+    """Reload if the bundle changed since it was loaded (or last tried); the new ``tried``."""
+    if not ls.settings.enable or (ls.model is None and tried is None):
+        return tried
+    now = fingerprint(resolve_bundle_path(ls.settings))
+    loaded = ls.model.fingerprint if ls.model else None
+    if now is None or now in (loaded, tried):
+        return tried
+    log.info("bundle changed on disk (%s): reloading", now[0])
+    await ls.reload_model()
+    return now
 

@@ -44,6 +44,26 @@ class EngineError(Exception):
     """The engine cannot load or run; the message is meant for the user."""
 
 
+OUT_OF_MEMORY = (
+    "out of memory: the model could not get the memory it needs. Use a smaller or quantized "
+    "bundle, lower tenon.maxTokens or tenon.prefixTokens, or free memory"
+)
+OOM_SIGNS = ("failed to allocate memory", "bad_alloc", "out of memory",
+             "cudaerrormemoryallocation", "cuda_error_out_of_memory")
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    return isinstance(exc, MemoryError) or any(s in str(exc).lower() for s in OOM_SIGNS)
+
+
+def engine_error(what: str, exc: BaseException) -> EngineError:
+    """A user-facing error for an ONNX Runtime failure; running out of memory said plainly."""
+    detail = (str(exc).strip().splitlines() or [type(exc).__name__])[-1][:300]
+    if is_out_of_memory(exc):
+        return EngineError(f"{OUT_OF_MEMORY} ({what}: {detail})")
+    return EngineError(f"{what}: {detail}")
+
+
 @dataclass(frozen=True)
 class EngineOptions:
     device: str = "auto"  # "auto", "cuda" or "cpu"
@@ -136,7 +156,7 @@ class OnnxEngine:
         try:
             return ort.InferenceSession(str(path), opts, providers=list(choice.providers))
         except Exception as exc:  # onnxruntime raises its own untyped errors
-            raise EngineError(f"ONNX Runtime cannot load {path.name}: {exc}") from exc
+            raise engine_error(f"ONNX Runtime cannot load {path.name}", exc) from exc
 
     @property
     def device(self) -> str:
@@ -167,11 +187,11 @@ class OnnxEngine:
             self.stats.forward_calls += 1
         try:
             outputs = self.session.run(names, feed)
-        except Exception as exc:
+        except Exception as exc:  # onnxruntime raises its own untyped errors
             with self.stats.lock:
                 self.stats.errors += 1
             self._cache = None
-            raise EngineError(f"ONNX Runtime failed during generation: {exc}") from exc
+            raise engine_error("ONNX Runtime failed during generation", exc) from exc
         arrays = {}
         for i, layer in enumerate(layers):
             arrays[io.past_key.format(layer=layer)] = outputs[1 + 2 * i]
