@@ -32,6 +32,9 @@ class Completion:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+PROMPT_MARGIN = 32  # tokens the prompt format adds around the budgeted parts
+
+
 def max_tokens_for(mode: str, settings: Settings) -> int:
     limits = settings.max_tokens
     if mode == modes.LINE:
@@ -43,14 +46,26 @@ def budgets_of(settings: Settings) -> Budgets:
     return Budgets(settings.prefix_tokens, settings.suffix_tokens, settings.context_tokens)
 
 
+def fitted(budgets: Budgets, max_positions: int, max_new: int) -> Budgets:
+    """``budgets`` cut so that the prompt and the answer fit the model's context window
+    (settings can ask for more than any model reads: a huge prefixTokens once meant
+    tokenizing and prefilling a whole 10 MB document)."""
+    room = max(16, max_positions - max_new - PROMPT_MARGIN)
+    suffix = min(budgets.suffix_tokens, room // 4)
+    context = min(budgets.context_tokens, room // 4)
+    return Budgets(min(budgets.prefix_tokens, room - suffix - context), suffix, context)
+
+
 def make_prompt(
     ctx: CursorContext, settings: Settings, model: LoadedModel,
-    context: tuple[ContextSnippet, ...] = (), path: str = "this file",
+    context: tuple[ContextSnippet, ...] = (), path: str = "this file", max_new: int = 0,
 ) -> BuiltPrompt:
     fim = model.bundle.manifest.vocabulary.fim
     imports = imports_of(ctx.prefix)
     header = ContextSnippet(path, imports) if imports else None
-    return build_prompt(ctx.prefix, ctx.suffix, budgets_of(settings), model.codec.count,
+    budgets = fitted(budgets_of(settings), model.bundle.manifest.architecture.max_positions,
+                     max_new)
+    return build_prompt(ctx.prefix, ctx.suffix, budgets, model.codec.count,
                         fim.tokens() if fim else None, context, header)
 
 
@@ -110,20 +125,22 @@ def complete(
     started = time.perf_counter()
     ctx = classify(snapshot)
     policy = policy_for(ctx)
-    prompt = make_prompt(ctx, settings, model, context, short_path(snapshot.uri))
-    prepared = time.perf_counter()
+    window = model.bundle.manifest.architecture.max_positions
     params = SamplingParams(
-        max_tokens_for(ctx.mode, settings),
+        min(max_tokens_for(ctx.mode, settings), window // 2),
         settings.temperature if temperature is None else temperature,
         settings.top_p,
         seed,
     )
+    prompt = make_prompt(ctx, settings, model, context, short_path(snapshot.uri),
+                         params.max_new_tokens)
+    prepared = time.perf_counter()
     python = snapshot.language_id == "python"
     result, done = _attempt(model, prompt, params, ctx, policy, cancel, python)
     if prompt.fim and not done.text and ctx.mode != modes.LINE and not cancel.cancelled:
         # the model saw nothing to put in the middle: ask again without the suffix
         plain = make_prompt(replace(ctx, suffix=""), settings, model, context,
-                            short_path(snapshot.uri))
+                            short_path(snapshot.uri), params.max_new_tokens)
         result, done = _attempt(model, plain, params, ctx, policy, cancel, python)
     if result.finish_reason == "cancelled":
         return Completion("", ctx.mode, "cancelled", result)

@@ -8,7 +8,7 @@ import logging
 import sys
 import threading
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from lsprotocol import types
 from pygls.io_ import StdoutWriter
@@ -39,9 +39,33 @@ class ServerConfig:
 
 
 class TenonProtocol(LanguageServerProtocol):
-    """Keeps documents in Tenon's own store (LSP line rules), not pygls's workspace."""
+    """Keeps documents in Tenon's own store (LSP line rules), not pygls's workspace, and
+    never sends an answer computed for a document revision that is no longer current."""
 
     _server: TenonServer
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._guards: dict[asyncio.Future, tuple[str, int, Any]] = {}
+
+    def answer_for(self, uri: str, revision: int, result: Any, instead: Any) -> Any:
+        """Return ``result`` from the running request handler; when the answer is written,
+        if ``uri`` has moved past ``revision`` meanwhile, ``instead`` is sent."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._guards[task] = (uri, revision, instead)
+        return result
+
+    def _send_handler_result(self, future: Any, *, msg_id: Any) -> None:
+        # pygls writes the answer one loop turn after the handler returned: a change read
+        # in between must still make the answer empty
+        guard = self._guards.pop(future, None)
+        if guard is not None and not future.cancelled() and future.exception() is None:
+            uri, revision, instead = guard
+            if self._server.documents.revision(uri) != revision:
+                log.info("request %s: the document changed before the answer went out", msg_id)
+                future = _done(instead)
+        super()._send_handler_result(future, msg_id=msg_id)
 
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
     def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams):
@@ -175,6 +199,12 @@ class TenonServer(LanguageServer):
         self.runner.cancel_all("the client is gone")
         if self._input is not None:
             self._input.close()
+
+
+def _done(result: Any) -> asyncio.Future:
+    future: asyncio.Future = asyncio.get_running_loop().create_future()
+    future.set_result(result)
+    return future
 
 
 def build_server(config: ServerConfig | None = None) -> TenonServer:

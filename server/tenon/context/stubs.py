@@ -111,9 +111,16 @@ def _region(text: str, offset: int) -> tuple[int, int]:
     return start, offset + (match.start() if match else len(rest))
 
 
+PARSE_LIMIT = 256 * 1024  # characters parsed per request (a 10 MB file took ~10 s)
+
+
 def stub_at(text: str, offset: int) -> StubFunction | None:
-    """The stub function whose ``def`` … body contains ``offset``, innermost first."""
-    candidates = find_stubs(text)
+    """The stub function whose ``def`` … body contains ``offset``, innermost first.
+
+    Code actions are asked for on every cursor move: a document over ``PARSE_LIMIT`` is
+    never parsed whole, only the top-level statement around the cursor (if that is small).
+    """
+    candidates = find_stubs(text) if len(text) <= PARSE_LIMIT else []
     if not candidates:
         candidates = _stubs_in_region(text, offset)
     inside = [s for s in candidates if s.def_start <= offset <= max(s.def_end, s.replace_end)]
@@ -122,6 +129,8 @@ def stub_at(text: str, offset: int) -> StubFunction | None:
 
 def _stubs_in_region(text: str, offset: int) -> list[StubFunction]:
     start, end = _region(text, offset)
+    if end - start > PARSE_LIMIT:
+        return []
     found = find_stubs(text[start:end])
     shift = start
     return [

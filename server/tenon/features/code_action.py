@@ -79,7 +79,9 @@ def _current(ls: TenonServer, target: Target) -> Document:
     return doc
 
 
-async def generate(ls: TenonServer, target: Target) -> tuple[types.WorkspaceEdit, BodyResult]:
+async def generate(
+    ls: TenonServer, target: Target
+) -> tuple[types.WorkspaceEdit, BodyResult, Document]:
     doc = _current(ls, target)
     try:
         offset = doc.index.offset(target.line, target.character, ls.documents.encoding)
@@ -110,7 +112,7 @@ async def generate(ls: TenonServer, target: Target) -> tuple[types.WorkspaceEdit
     if ls.documents.revision(doc.uri) != doc.revision:  # it moved on while we worked
         raise ActionFailed("the document changed since the action was offered; nothing applied")
     return _edit(ls, doc, plan.stub.replace_start, plan.stub.replace_end,
-                 plan.new_text(result.chosen.body)), result
+                 plan.new_text(result.chosen.body)), result, doc
 
 
 def _edit(ls: TenonServer, doc: Document, start: int, end: int, text: str) -> types.WorkspaceEdit:
@@ -168,20 +170,21 @@ def register(server: TenonServer) -> None:
     @server.feature(types.CODE_ACTION_RESOLVE)
     async def resolve(ls: TenonServer, action: types.CodeAction) -> types.CodeAction:
         try:
-            action.edit, result = await generate(ls, _target(action.data))
+            edit, result, doc = await generate(ls, _target(action.data))
         except ActionFailed as exc:
             ls.notifier.show(f"{TITLE}: {exc}")
             return action
-        action.title = f"{TITLE}: {result.summary()}"
+        unchanged = types.CodeAction(title=action.title, kind=action.kind, data=action.data)
+        action.edit, action.title = edit, f"{TITLE}: {result.summary()}"
         ls.notifier.show(f"{TITLE}: {result.summary()}", types.MessageType.Info)
-        return action
+        return ls.protocol.answer_for(doc.uri, doc.revision, action, unchanged)
 
     @server.command(COMMAND)
     async def generate_command(ls: TenonServer, *args: Any) -> dict[str, Any]:
         try:
             target = _command_target(args[0] if len(args) == 1 and isinstance(
                 args[0], (list, tuple)) else args)
-            edit, result = await generate(ls, target)
+            edit, result, _doc = await generate(ls, target)
         except ActionFailed as exc:
             ls.notifier.show(f"{TITLE}: {exc}")
             return {"applied": False, "reason": str(exc)}

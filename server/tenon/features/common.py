@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from tenon.server import TenonServer
 
 log = logging.getLogger(__name__)
+CONTEXT_DOC_LIMIT = 1_000_000  # larger open documents are not parsed for context (seconds each)
 
 
 def context_for(ls: TenonServer, snapshot: Snapshot) -> tuple[ContextSnippet, ...]:
@@ -33,8 +34,9 @@ def context_for(ls: TenonServer, snapshot: Snapshot) -> tuple[ContextSnippet, ..
             continue
         with contextlib.suppress(UnknownDocument):
             doc = ls.documents.get(uri)
-            if doc.language_id == "python":
-                others.append(SourceDoc(doc.uri, doc.version, doc.text))
+            if doc.language_id == "python" and len(doc.text) <= CONTEXT_DOC_LIMIT:
+                # keyed by the server's revision: a client's version numbers can repeat
+                others.append(SourceDoc(doc.uri, doc.revision, doc.text))
     return collect_context(snapshot.prefix, snapshot.text, others, ls.definitions)
 
 

@@ -33,7 +33,9 @@ def register(server: TenonServer) -> None:
         word = word_before(line_prefix(snapshot))
         here = types.Range(cursor_position(ls, snapshot, position.line, len(word)),
                            cursor_position(ls, snapshot, position.line))
-        return types.CompletionList(is_incomplete=True, items=[item(done.text, here, word)])
+        result = types.CompletionList(is_incomplete=True, items=[item(done.text, here, word)])
+        return ls.protocol.answer_for(snapshot.uri, snapshot.revision, result,
+                                      types.CompletionList(is_incomplete=True, items=[]))
 
 
 def item(text: str, here: types.Range, word: str) -> types.CompletionItem:

@@ -20,8 +20,11 @@ def register(server: TenonServer) -> None:
         found = await compute_completion(ls, params.text_document.uri, params.position, "inline")
         if found is None:
             return types.InlineCompletionList(items=[])
-        cursor = cursor_position(ls, found[0], params.position.line)
+        snapshot, done = found
+        cursor = cursor_position(ls, snapshot, params.position.line)
         here = types.Range(cursor, cursor)
-        return types.InlineCompletionList(
-            items=[types.InlineCompletionItem(insert_text=found[1].text, range=here)]
+        result = types.InlineCompletionList(
+            items=[types.InlineCompletionItem(insert_text=done.text, range=here)]
         )
+        return ls.protocol.answer_for(snapshot.uri, snapshot.revision, result,
+                                      types.InlineCompletionList(items=[]))
