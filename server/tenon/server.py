@@ -21,7 +21,7 @@ from tenon.bundle import BundleError
 from tenon.context.collect import DefinitionIndex
 from tenon.documents import DocumentStore
 from tenon.inference.onnx_engine import OUT_OF_MEMORY, EngineError
-from tenon.inference.runner import InferenceRunner
+from tenon.inference.runner import InferenceRunner, JobCancelled
 from tenon.model import LoadedModel, load_model, resolve_bundle_path
 from tenon.settings import Settings
 from tenon.status import Notifier
@@ -125,6 +125,9 @@ class TenonServer(LanguageServer):
             )
         except (BundleError, EngineError) as exc:
             return self._load_failed(str(exc))
+        except JobCancelled:  # a newer reload (settings changed again) took its place
+            log.info("model load for %s superseded by a newer one", path)
+            return False
         except asyncio.CancelledError:
             raise
         except MemoryError:

@@ -235,6 +235,9 @@ async def serve_stream(stop: threading.Event, read: ReadChunk, protocol: Any) ->
             break
         for body in parser.feed(chunk):
             dispatch(protocol, body)
+            # let a request handler just started take its snapshot of the document before
+            # the next message (often a change to that document) is applied
+            await asyncio.sleep(0)
             if stop.is_set():
                 break
     stats = parser.stats

@@ -53,6 +53,7 @@ class RawServer:
         self.notifications: list[dict[str, Any]] = []
         self.server_requests: list[dict[str, Any]] = []
         self.violations: list[str] = []
+        self.arrival: dict[Any, int] = {}  # response id (or server request id) → order
         self.answer_apply_edit = True
         self._ids = itertools.count(1)
         self._cond = threading.Condition()
@@ -134,6 +135,8 @@ class RawServer:
             threading.Thread(target=self._answer_server_request, args=(message,),
                              daemon=True).start()
         with self._cond:
+            if "id" in message:
+                self.arrival.setdefault(message["id"], len(self.arrival))
             if "method" in message:
                 (self.server_requests if "id" in message else self.notifications).append(message)
             elif message.get("id") is None:
