@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import logging
 import sys
 
@@ -11,16 +12,29 @@ from tenon.logs import setup_logging
 from tenon.settings import DEVICES, LOG_LEVELS, Settings
 
 log = logging.getLogger("tenon.cli")
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def parse_tcp(value: str, host: str | None) -> tuple[str, int]:
-    """``PORT`` or ``HOST:PORT``; an explicit --host wins over the default loopback."""
+    """``PORT`` or ``HOST:PORT``, loopback by default. Any other address must be given with
+    ``--host`` itself: a server reachable from other machines is never an accident."""
     text_host, _, port = value.rpartition(":")
+    text_host = text_host.strip("[]")
     try:
         number = int(port)
     except ValueError:
         raise SystemExit(f"tenon: --tcp takes PORT or HOST:PORT, got {value!r}") from None
+    if host is None and text_host and not is_loopback(text_host):
+        raise SystemExit(f"tenon: {text_host} is not a loopback address; anyone who can reach "
+                         f"it could use the server. Pass --host {text_host} if you mean it.")
     return host or text_host or "127.0.0.1", number
 
 
@@ -52,16 +66,20 @@ def build_parser() -> argparse.ArgumentParser:
 def serve(args: argparse.Namespace) -> int:
     from tenon.server import ServerConfig, build_server
 
+    if args.tcp is None and args.host:
+        raise SystemExit("tenon: --host only applies with --tcp")
+    address = parse_tcp(args.tcp, args.host) if args.tcp is not None else None
     setup_logging(args.log_level, args.log_file)
     settings = Settings(bundle_path=args.bundle, device=args.device, log_level=args.log_level)
     server = build_server(ServerConfig(settings=settings))
-    if args.tcp is None:
+    if address is None:
         log.info("serving LSP on stdio")
         server.start_io()
         return 0
-    host, port = parse_tcp(args.tcp, args.host)
-    if host not in LOOPBACK:
-        log.warning("binding %s: anyone who can reach this address can use the server", host)
+    host, port = address
+    if not is_loopback(host):
+        log.warning("binding %s (--host): anyone who can reach this address can use the "
+                    "server; it has no authentication", host)
     server.start_tcp(host, port)
     return 0
 

@@ -3,4 +3,8 @@
 Imports torch and transformers (the ``train`` extra); the server never imports this package.
 """
 
+import os
+
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")  # see tenon/__init__.py
+
 __version__ = "0.1.0"

@@ -58,7 +58,11 @@ def is_out_of_memory(exc: BaseException) -> bool:
 
 def engine_error(what: str, exc: BaseException) -> EngineError:
     """A user-facing error for an ONNX Runtime failure; running out of memory said plainly."""
-    detail = (str(exc).strip().splitlines() or [type(exc).__name__])[-1][:300]
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    detail = text.split("Status Message:")[-1].strip()  # ONNX Runtime's own reason
+    if "Failed to allocate" in detail:  # drop the source location before it
+        detail = detail[detail.index("Failed to allocate") :]
+    detail = detail[:300]
     if is_out_of_memory(exc):
         return EngineError(f"{OUT_OF_MEMORY} ({what}: {detail})")
     return EngineError(f"{what}: {detail}")
