@@ -11,7 +11,12 @@ The server never imports or executes generated code itself. Code runs in a fresh
 - no new processes: the audit hook refuses fork, exec, spawn, ``os.system`` and
   ``subprocess``; as root the child also drops to user ``nobody``, where
   ``RLIMIT_NPROC`` applies;
-- a temporary working directory, removed afterwards; writes anywhere else are refused;
+- a temporary working directory, removed afterwards; writes anywhere else are refused:
+  as root, in a mount namespace where every file system but that folder is read-only
+  (which also stops writers the audit hook cannot see: sqlite3, ``os.mkfifo``,
+  ``os.mknod``); in every case by the audit hook, which checks every path of a rename or
+  link and refuses to open folders outside (a folder's descriptor is a way out through
+  ``dir_fd``);
 - an empty environment (nothing inherited that matters).
 
 The child prints one JSON line that the parent parses; its output is data, never code.
@@ -21,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import json
 import os
 import resource
@@ -38,6 +42,13 @@ from typing import Any
 NOBODY = 65534
 CLONE_NEWNET = 0x40000000
 CLONE_NEWUSER = 0x10000000
+CLONE_NEWNS = 0x00020000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_REC = 32, 1024, 2048, 4096, 16384
+MS_PRIVATE, MS_RELATIME, MS_STRICTATIME = 1 << 18, 1 << 21, 1 << 24
+KEPT_FLAGS = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC,
+              "noatime": MS_NOATIME, "nodiratime": MS_NODIRATIME, "relatime": MS_RELATIME,
+              "strictatime": MS_STRICTATIME}
 RESULT_MARK = "__TENON_SANDBOX_RESULT__"
 
 
@@ -74,8 +85,11 @@ def _inside(path):
     except Exception:
         return False
     return real == ROOT or real.startswith(ROOT + os.sep)
+def _paths(args):
+    return [a for a in args if isinstance(a, (str, bytes, os.PathLike))]
 NO_IMPORT = {"_posixsubprocess", "_ctypes", "ctypes", "_socket", "socket", "subprocess",
-             "multiprocessing", "pty", "_xxsubinterpreters", "_testcapi"}
+             "multiprocessing", "pty", "_xxsubinterpreters", "_testcapi", "_sqlite3", "sqlite3",
+             "_dbm", "_gdbm", "dbm", "_posixshmem", "readline"}  # these write from C
 def _guard(event, args):
     if event == "import" and args and args[0] in NO_IMPORT:
         raise ImportError(f"sandbox: importing {args[0]} is not allowed")
@@ -89,21 +103,53 @@ def _guard(event, args):
         writing = any(c in mode for c in "wax+") or flags & (os.O_WRONLY | os.O_RDWR)
         if writing and not _inside(args[0]):
             raise PermissionError(f"sandbox: writing {args[0]!r} is not allowed")
-    if event in WRITES and args and isinstance(args[0], (str, bytes)) and not _inside(args[0]):
+        if not _inside(args[0]) and os.path.isdir(args[0]):
+            raise PermissionError(f"sandbox: opening the folder {args[0]!r} is not allowed")
+    if event in WRITES and not all(_inside(p) for p in _paths(args)):  # a rename has two
         raise PermissionError(f"sandbox: {event} outside the work folder is not allowed")
+import posix
+for _name in ("mkfifo", "mknod"):  # they write outside and raise no audit event
+    os.__dict__.pop(_name, None)
+    posix.__dict__.pop(_name, None)
+del posix, _name
 sys.addaudithook(_guard)
 del _guard
 '''
 
 
-def _unshare_network() -> None:
-    """Enter a new network namespace (only loopback, down) if the kernel lets us."""
-    libc_name = ctypes.util.find_library("c")
-    if not libc_name:
+def mount_points() -> list[tuple[bytes, int]]:
+    """Every mount point and the flags a read-only remount must keep (read in the parent:
+    the child between fork and exec should do as little as possible)."""
+    points = []
+    with contextlib.suppress(OSError), open("/proc/self/mountinfo", "rb") as table:
+        for line in table:
+            fields = line.split()
+            point = fields[4].decode("unicode_escape").encode("latin-1")  # \040 and co.
+            flags = 0
+            for option in fields[5].decode().split(","):
+                flags |= KEPT_FLAGS.get(option, 0)
+            points.append((point, flags))
+    return points
+
+
+def _isolate(work: bytes, mounts: list[tuple[bytes, int]]) -> None:
+    """New network namespace; as root also a mount namespace where only ``work`` is
+    writable. Every failure is tolerated: the audit hook still guards."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if os.geteuid() != 0:
+        libc.unshare(CLONE_NEWNET | CLONE_NEWUSER)
         return
-    libc = ctypes.CDLL(libc_name, use_errno=True)
-    flags = CLONE_NEWNET if os.geteuid() == 0 else CLONE_NEWNET | CLONE_NEWUSER
-    libc.unshare(flags)  # failure is tolerated: the audit hook still refuses sockets
+    if libc.unshare(CLONE_NEWNET | CLONE_NEWNS) != 0:
+        libc.unshare(CLONE_NEWNET)
+        return
+    # nothing done here may reach the host's mounts: make them all private first
+    if libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+        return
+    if libc.mount(work, work, None, MS_BIND, None) != 0:  # the work folder: its own mount
+        return
+    os.chdir(work)  # the working directory was entered before: enter the new mount
+    for point, kept in mounts:
+        libc.mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY | kept, None)
 
 
 def interpreter_is_public() -> bool:
@@ -117,9 +163,9 @@ def interpreter_is_public() -> bool:
     return True
 
 
-def _limit(limits: Limits, drop: bool) -> None:
-    """Runs in the child between fork and exec: namespace, limits, user."""
-    _unshare_network()
+def _limit(limits: Limits, drop: bool, work: bytes, mounts: list[tuple[bytes, int]]) -> None:
+    """Runs in the child between fork and exec: namespaces, limits, user."""
+    _isolate(work, mounts)
     memory = limits.memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     cpu = max(1, int(limits.timeout_s) + 1)
@@ -164,6 +210,7 @@ def run(code: str, limits: Limits | None = None) -> SandboxResult:
         program = Path(work) / "program.py"
         program.write_text(wrap(code), encoding="utf-8", errors="surrogatepass")
         drop = os.geteuid() == 0 and interpreter_is_public()
+        mounts = mount_points() if os.geteuid() == 0 else []
         if drop:
             os.chown(work, NOBODY, NOBODY)
             os.chown(program, NOBODY, NOBODY)
@@ -171,7 +218,8 @@ def run(code: str, limits: Limits | None = None) -> SandboxResult:
             [sys.executable, "-I", "-S", "-B", str(program)], cwd=work,
             env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0"},
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            start_new_session=True, preexec_fn=lambda: _limit(limits, drop),
+            start_new_session=True, preexec_fn=lambda: _limit(limits, drop, os.fsencode(work),
+                                                              mounts),
         )
         timed_out = False
         try:

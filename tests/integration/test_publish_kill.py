@@ -20,7 +20,7 @@ import pytest
 
 from tenon.bundle import load_bundle
 from tenon.paths import TenonHome
-from tenon_train.publish import current, switch_current
+from tenon_train.publish import current, remove_stale_links, switch_current
 from tests.support.lsp_client import ROOT, server_command, server_env
 from tests.support.raw_client import RawServer
 
@@ -103,16 +103,18 @@ def test_switch_killed_at_every_step(home):
         assert steps[-1] == "os.rename" and len(steps) >= 4, steps
         switch_current(home, old)
         for kill_at in range(len(steps)):
+            remove_stale_links(home)  # what the next publisher does first: same steps each time
             killed = run_child(home.root, "switch", str(new), kill_at)
             assert killed.returncode == -9, (kill_at, killed.stderr)
             assert current(home) == old.resolve(), (kill_at, steps[kill_at])
             load_bundle(current(home), check_hashes=True)  # whole, every checksum
             assert completion(server, f"file:///p/killed{kill_at}.py") == reference
             assert served_path(server) == str(old.resolve())
-        finished = run_child(home.root, "switch", str(new), len(steps))
+        assert list(home.models.glob(".current.*"))  # killed before its rename: a leftover
+        finished = run_child(home.root, "switch", str(new), -1)
         assert finished.returncode == 0, finished.stderr
         assert current(home) == new.resolve()
-        assert not list(home.models.glob(".current.*"))  # stale temporary links cleaned
+        assert not list(home.models.glob(".current.*"))  # the leftover was cleaned up
         assert server.wait_until(lambda: served_path(server) == str(new.resolve()), 60)
         assert completion(server, "file:///p/after.py") == reference
         assert server.shutdown() == 0

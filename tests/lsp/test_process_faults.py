@@ -13,7 +13,7 @@ import sys
 
 from tenon.bundle import load_bundle
 from tests.support.lsp_client import server_command, server_env
-from tests.support.raw_client import RawServer, encode, initialize_params
+from tests.support.raw_client import RawServer
 
 ADD = 'def add(a, b):\n    """Return the sum of a and b."""\n    pass\n'
 LONG = 'def fibonacci(n):\n    """Return the n-th Fibonacci number."""\n    '
@@ -92,22 +92,16 @@ def test_client_gone_mid_request_stops_the_server(tiny_qwen, tmp_path):
 def test_client_process_gone_with_the_pipe_still_open(tiny_qwen, tmp_path):
     """The editor died but its pipe lives on (held here): the server polls processId."""
     editor = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
-    server = subprocess.Popen(server_command("--bundle", str(tiny_qwen.path), "--device", "cpu"),
-                              stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                              stderr=(tmp_path / "server.log").open("wb"),
-                              env=server_env(tmp_path / "home"))
+    server = RawServer(server_command("--bundle", str(tiny_qwen.path), "--device", "cpu"),
+                       server_env(tmp_path / "home"), tmp_path / "server.log")
     try:
-        params = initialize_params()
-        params["processId"] = editor.pid
-        server.stdin.write(encode({"jsonrpc": "2.0", "id": 1, "method": "initialize",
-                                   "params": params}))
-        server.stdin.flush()
+        server.initialize(process_id=editor.pid)  # answered: the server is watching it
         editor.kill()
         editor.wait()
-        assert server.wait(60) == 0  # stdin is still open: it noticed the editor was gone
+        assert server.proc.wait(60) == 0  # stdin is still open: it noticed the editor was gone
         assert "the client process" in (tmp_path / "server.log").read_text()
     finally:
-        for process in (editor, server):
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+        if editor.poll() is None:
+            editor.kill()
+            editor.wait()
+        server.kill()

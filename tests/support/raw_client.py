@@ -92,8 +92,12 @@ class RawServer:
         self.wait_for([msg_id], timeout)
         return self.responses[msg_id]
 
-    def initialize(self, options: dict | None = None, encodings: list[str] | None = None):
-        result = self.call("initialize", initialize_params(options, encodings))
+    def initialize(self, options: dict | None = None, encodings: list[str] | None = None,
+                   process_id: int | None = None):
+        params = initialize_params(options, encodings)
+        if process_id is not None:
+            params["processId"] = process_id
+        result = self.call("initialize", params)
         self.notify("initialized", {})
         return result
 
