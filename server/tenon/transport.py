@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import re
 import threading
 from collections.abc import Awaitable, Callable
@@ -256,9 +257,15 @@ class StdinChunks:
         self._thread.start()
 
     def _pump(self) -> None:
+        # the file descriptor, not the buffered stdin: a daemon thread blocked inside
+        # BufferedReader holds its lock, and interpreter exit then aborts (SIGABRT)
+        try:
+            fd: int | None = self._stdin.fileno()
+        except (OSError, ValueError, AttributeError):
+            fd = None
         while True:
             try:
-                chunk = self._stdin.read1(CHUNK)  # type: ignore[attr-defined]
+                chunk = os.read(fd, CHUNK) if fd is not None else self._stdin.read1(CHUNK)
             except (OSError, ValueError):
                 chunk = b""
             if not self._put(chunk) or not chunk:

@@ -3,19 +3,22 @@
 pygls handles requests on its event loop; generation must not block it. Each job runs on
 the runner's own single-thread executor (ONNX Runtime uses its own threads inside). A new
 job for the same key (document) cancels the one before it, queued or running, and the
-queue is bounded: when too many jobs wait, the oldest waiting one is cancelled.
+queue is bounded: when too many jobs wait, the oldest waiting one is cancelled. A job
+cancelled before it starts is answered at once and holds no memory while it waits.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tenon.inference.engine import CancelToken
 
@@ -33,6 +36,7 @@ class RunnerStats:
     superseded: int = 0
     dropped: int = 0
     client_cancelled: int = 0
+    peak_waiting: int = 0
 
     def snapshot(self) -> dict[str, int]:
         return {
@@ -40,66 +44,135 @@ class RunnerStats:
             "superseded": self.superseded,
             "dropped": self.dropped,
             "clientCancelled": self.client_cancelled,
+            "peakWaiting": self.peak_waiting,
         }
+
+
+@dataclass(eq=False)
+class _Slot:
+    """What the inference thread is handed: the job, never the request's future (whose
+    exception, once raised, holds the request's frames and so its document snapshot)."""
+
+    job: Callable[[CancelToken], Any] | None
+    token: CancelToken
+    started: bool = False
+
+
+@dataclass(eq=False)
+class _Pending:
+    """A job and the request waiting for it. A job cancelled before it starts is let go at
+    once (with the document snapshot it holds), and its request answered at once, instead
+    of when the inference thread gets to it behind a long generation."""
+
+    slot: _Slot
+    answer: asyncio.Future
+    loop: asyncio.AbstractEventLoop
+
+    @property
+    def token(self) -> CancelToken:
+        return self.slot.token
 
 
 class InferenceRunner:
     def __init__(self, max_waiting: int = 8) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tenon-infer")
-        self._latest: dict[str, CancelToken] = {}
-        self._waiting: OrderedDict[int, CancelToken] = OrderedDict()
+        self._latest: dict[str, _Pending] = {}
+        self._waiting: OrderedDict[int, _Pending] = OrderedDict()
         self._lock = threading.Lock()
         self._max_waiting = max_waiting
         self.stats = RunnerStats()
 
-    def _register(self, key: str, token: CancelToken) -> None:
+    def waiting(self) -> int:
+        with self._lock:
+            return len(self._waiting)
+
+    def _register(self, key: str, pending: _Pending) -> None:
         with self._lock:
             self.stats.submitted += 1
             previous = self._latest.get(key)
-            if previous is not None and not previous.cancelled:
-                previous.cancel("superseded")
+            if previous is not None and not previous.token.cancelled:
+                self._cancel(previous, "superseded")
                 self.stats.superseded += 1
-            self._latest[key] = token
-            self._waiting[id(token)] = token
+            self._latest[key] = pending
+            self._waiting[id(pending.slot)] = pending
             while len(self._waiting) > self._max_waiting:
                 _, oldest = self._waiting.popitem(last=False)
-                oldest.cancel("dropped: too many waiting requests")
+                self._cancel(oldest, "dropped: too many waiting requests")
                 self.stats.dropped += 1
+            self.stats.peak_waiting = max(self.stats.peak_waiting, len(self._waiting))
 
-    def _run(self, job: Callable[[CancelToken], T], token: CancelToken) -> T:
-        with self._lock:
-            self._waiting.pop(id(token), None)
-        if token.cancelled:
-            raise JobCancelled(token.reason)
-        return job(token)
+    def _cancel(self, pending: _Pending, reason: str) -> None:
+        """Under the lock, from any thread."""
+        pending.token.cancel(reason)
+        if not pending.slot.started:
+            pending.slot.job = None
+            self._waiting.pop(id(pending.slot), None)
+            pending.loop.call_soon_threadsafe(_settle, pending.answer, JobCancelled(reason))
 
-    def _forget(self, key: str, token: CancelToken) -> None:
+    def _run(self, slot: _Slot) -> Any:
         with self._lock:
-            self._waiting.pop(id(token), None)
-            if self._latest.get(key) is token:
+            self._waiting.pop(id(slot), None)
+            job = slot.job
+            if job is None or slot.token.cancelled:
+                raise JobCancelled(slot.token.reason)
+            slot.started, slot.job = True, None
+        return job(slot.token)
+
+    def _forget(self, key: str, pending: _Pending) -> None:
+        with self._lock:
+            self._waiting.pop(id(pending.slot), None)
+            if self._latest.get(key) is pending:
                 del self._latest[key]
 
     async def run(self, key: str, job: Callable[[CancelToken], T]) -> T:
         """Run ``job(token)`` on the inference thread; cancelling the awaiting task cancels it."""
-        token = CancelToken()
-        self._register(key, token)
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._executor, self._run, job, token)
+        pending = _Pending(_Slot(job, CancelToken()), loop.create_future(), loop)
+        del job  # held by the slot only, which lets go of it when cancelled
+        pending.answer.add_done_callback(_retrieved)  # nobody awaits a client-cancelled one
+        self._register(key, pending)
+        work = loop.run_in_executor(self._executor, self._run, pending.slot)
+        work.add_done_callback(functools.partial(_settle_from, weakref.ref(pending.answer)))
         try:
-            return await asyncio.shield(future)
+            return await asyncio.shield(pending.answer)
+        except JobCancelled as exc:  # a fresh one: the stored one would keep these frames
+            raise JobCancelled(str(exc)) from None
         except asyncio.CancelledError:
-            token.cancel("cancelled by the client")
             with self._lock:
+                self._cancel(pending, "cancelled by the client")
                 self.stats.client_cancelled += 1
             raise
         finally:
-            self._forget(key, token)
+            self._forget(key, pending)
 
     def cancel_all(self, reason: str = "shutting down") -> None:
         with self._lock:
-            for token in self._latest.values():
-                token.cancel(reason)
+            for pending in list(self._latest.values()):
+                self._cancel(pending, reason)
 
     def shutdown(self) -> None:
         self.cancel_all()
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _retrieved(answer: asyncio.Future) -> None:
+    if not answer.cancelled():
+        answer.exception()
+
+
+def _settle(answer: asyncio.Future, error: BaseException) -> None:
+    if not answer.done():
+        answer.set_exception(error)
+
+
+def _settle_from(answer_ref: weakref.ref, done: asyncio.Future) -> None:
+    error = None if done.cancelled() else done.exception()  # always retrieved
+    answer = answer_ref()
+    if answer is None or answer.done():
+        return
+    if done.cancelled():
+        answer.set_exception(JobCancelled("shut down"))
+    elif error is not None:
+        answer.set_exception(error)
+    else:
+        answer.set_result(done.result())
