@@ -54,6 +54,7 @@ class RawServer:
         self.server_requests: list[dict[str, Any]] = []
         self.violations: list[str] = []
         self.arrival: dict[Any, int] = {}  # response id (or server request id) → order
+        self.arrival_time: dict[Any, float] = {}  # response id → time.monotonic()
         self.answer_apply_edit = True
         self._ids = itertools.count(1)
         self._cond = threading.Condition()
@@ -141,6 +142,7 @@ class RawServer:
         with self._cond:
             if "id" in message:
                 self.arrival.setdefault(message["id"], len(self.arrival))
+                self.arrival_time.setdefault(message["id"], time.monotonic())
             if "method" in message:
                 (self.server_requests if "id" in message else self.notifications).append(message)
             elif message.get("id") is None:
