@@ -106,6 +106,9 @@ async def generate(
             raise ActionFailed(str(exc)) from exc
         except MemoryError as exc:
             raise ActionFailed(OUT_OF_MEMORY) from exc
+        except Exception as exc:  # a bug must cost this action, never the server
+            log.exception("generate from docstring: unexpected error")
+            raise ActionFailed(f"unexpected error ({type(exc).__name__}); see the log") from exc
         progress.final_message = result.summary()
     if result.chosen is None:
         raise ActionFailed("the model did not write a usable body")
