@@ -36,6 +36,11 @@ test: bundle ## run every test (unit, LSP end to end, export parity, the real de
 test-fast: install ## run the tests that need no default bundle
 	$(PY) -m pytest -q -m "not slow"
 
+bench-reliability: bundle ## protocol fuzz (12,000 messages), edit storm, 2-minute load → bench/results/reliability-*.json
+	$(PY) bench/reliability_fuzz.py
+	$(PY) bench/reliability_storm.py
+	$(PY) bench/reliability_load.py
+
 lint: install $(NODE_STAMP) ## ruff, and the extension's type check
 	$(VENV)/bin/ruff check server training tests bench
 	cd $(CLIENT) && npm run check
@@ -57,4 +62,5 @@ test-vscode: bundle vsix test-client ## the extension in a real VS Code (code-se
 clean: ## remove the virtual environment and the extension's build (caches in ~/.cache stay)
 	rm -rf $(VENV) $(CLIENT)/node_modules $(CLIENT)/out $(CLIENT)/*.vsix
 
-.PHONY: help install bundle run test test-fast lint vsix test-client test-vscode clean
+.PHONY: help install bundle run test test-fast lint vsix test-client test-vscode clean \
+	bench-reliability
