@@ -38,7 +38,7 @@ from lsprotocol import types  # noqa: E402
 
 from bench.context_cases import CASES, Case, docstring_of  # noqa: E402
 from tenon.doctests import run_doctests  # noqa: E402
-from tests.support.lsp_client import server_command, start, wait_for_state  # noqa: E402
+from tests.support.lsp_client import field, server_command, start, wait_for_state  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -192,7 +192,9 @@ def summarize(rows: list[dict]) -> dict:
 def markdown(summary: dict, command: str, meta: dict) -> str:
     lines = [f"# Context evaluation ({meta['date']})", "", f"Command: `{command}`", "",
              f"Model: {meta['model']} on {meta['provider']}; host {meta['host']}; "
-             f"{meta['seconds']:.0f} s in all.", "",
+             f"{meta['seconds']:.0f} s in all; load average at the end "
+             f"{meta['load_average_end']} on {os.cpu_count()} CPUs (latencies are inflated "
+             "when it is above the CPU count).", "",
              "| mode | cases | parses | exact match | edit similarity | empty | p50 latency |",
              "|---|---|---|---|---|---|---|"]
     for kind in ("line", "comment", "body"):
@@ -226,8 +228,9 @@ async def run(args: argparse.Namespace) -> dict:
             rows.append(await run_inline_case(client, case))
         print(f"[{number}/{len(cases)}] {case.kind} {case.id}", file=sys.stderr, flush=True)
     await client.shutdown_session()
-    model = status.get("model", {}) if isinstance(status, dict) else {}
-    return {"rows": rows, "model": model.get("name", "?"), "provider": model.get("provider", "?")}
+    model = field(status, "model")
+    return {"rows": rows, "model": f"{field(model, 'name')} [{field(model, 'quantization')}]",
+            "provider": field(status, "provider")}
 
 
 def main() -> None:
@@ -242,7 +245,8 @@ def main() -> None:
     outcome = asyncio.run(run(args))
     meta = {"date": dt.date.today().isoformat(), "host": platform.node(),
             "model": outcome["model"], "provider": outcome["provider"],
-            "seconds": time.perf_counter() - started}
+            "seconds": time.perf_counter() - started,
+            "load_average_end": [round(x, 2) for x in os.getloadavg()]}
     command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
     summary = summarize(outcome["rows"])
     name = args.out or f"context-eval-{meta['date']}"
