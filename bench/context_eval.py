@@ -218,7 +218,9 @@ async def run(args: argparse.Namespace) -> dict:
     kinds = set(args.kinds.split(","))
     cases = load_cases(kinds, args.limit)
     command = server_command(*(["--bundle", args.bundle] if args.bundle else []))
-    client = await start(command, dict(os.environ))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "server"),
+                                                          os.environ.get("PYTHONPATH", "")])}
+    client = await start(command, env)  # this checkout's server, whatever is installed
     status = await wait_for_state(client, {"ready", "error"}, timeout=300)
     rows = []
     for number, case in enumerate(cases, 1):

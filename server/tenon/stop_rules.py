@@ -111,7 +111,7 @@ def _ends_block(
         level and seen_indented and not policy.indent
         and not body.startswith("#") and not CONTINUATION.match(body)
     )
-    new_unit = level and bool(NEW_UNIT.match(body)) and (
+    new_unit = level and content > 0 and bool(NEW_UNIT.match(body)) and (
         policy.mode != modes.DOCSTRING_BODY or not policy.indent
     )
     return (

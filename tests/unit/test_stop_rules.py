@@ -60,3 +60,8 @@ def test_line_limit():
     generated = "\n".join(f"    a{i} = {i}" for i in range(200))[4:]
     result = cut('def f():\n    """Doc."""\n    |', generated)
     assert result.count("\n") + 1 == 80
+
+
+def test_a_blank_line_before_the_first_def_is_not_the_end():
+    assert cut("# 计算斐波那契数列的第n项\n|", "\ndef fib(n):\n    return n\n\nx = 1") == (
+        "\ndef fib(n):\n    return n\n")
