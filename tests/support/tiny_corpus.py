@@ -1,4 +1,4 @@
-"""A tiny corpus of Python packages on disk, and a tiny base checkpoint folder to train."""
+"""A tiny corpus of Python packages on disk: a repository with three packages and a test."""
 
 from __future__ import annotations
 
@@ -126,15 +126,3 @@ def write_corpus(root: Path, git: bool = False, licence: str = MIT) -> Path:
         subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm",
                         "corpus"], **run)
     return root
-
-
-def write_checkpoint(folder: Path, family: str = "qwen2", trained: bool = True) -> Path:
-    """A tiny base checkpoint folder (config, weights, tokenizer.json) to fine-tune."""
-    from tests.support.tiny import build_model, train_tokenizer
-
-    folder.mkdir(parents=True, exist_ok=True)
-    tokenizer = train_tokenizer(with_fim=True)
-    model = build_model(family, tokenizer, trained=trained)
-    model.save_pretrained(folder)
-    tokenizer.save(str(folder / "tokenizer.json"))
-    return folder

@@ -128,6 +128,17 @@ def record_evaluation(bundle: Path, results: dict[str, dict], gate: dict) -> Non
     os.replace(tmp, path)
 
 
+def gate_stage(cfg: RefreshConfig, current: dict, candidate: dict, bundle: Path) -> dict:
+    """Decide once per run (kept in ``gate.json``), and record it in the bundle's manifest."""
+    saved = cfg.run / "gate.json"
+    if saved.is_file():
+        return json.loads(saved.read_text(encoding="utf-8"))
+    decision = decide(current, candidate, cfg.gate).to_dict()
+    record_evaluation(bundle, candidate, decision)
+    saved.write_text(json.dumps(decision, indent=1) + "\n", encoding="utf-8")
+    return decision
+
+
 def _evaluate(ref: ModelRef, cfg: RefreshConfig) -> dict[str, dict]:
     results = evaluate(ref, cfg.evaluation)
     return {suite: {k: v for k, v in r.items() if k != "rows"} for suite, r in results.items()}
@@ -169,11 +180,9 @@ def main(cfg: RefreshConfig, home: TenonHome) -> dict[str, Any]:
         summary["evaluations"][f"current bundle {live.name} ({cfg.quantize})"] = now
         summary["evaluations"][f"candidate bundle ({cfg.quantize})"] = new
     with stages.step("gate"):
-        decision = decide(now, new, cfg.gate)
-        summary["gate"] = decision.to_dict()
-        record_evaluation(bundle, new, decision.to_dict())
+        summary["gate"] = gate_stage(cfg, now, new, bundle)
     with stages.step("publish"):
-        summary["published"] = _publish(cfg, home, bundle, decision.publish)
+        summary["published"] = _publish(cfg, home, bundle, summary["gate"]["publish"])
     stages.close()
     summary["stages"] = stages.durations
     summary["report"] = str(report.write(cfg.run, summary, training["history"]))
@@ -181,6 +190,8 @@ def main(cfg: RefreshConfig, home: TenonHome) -> dict[str, Any]:
 
 
 def _publish(cfg: RefreshConfig, home: TenonHome, bundle: Path, passed: bool) -> str | None:
+    if bundle.is_symlink():  # an earlier attempt of this run published it already
+        return bundle.resolve().name
     if not (passed and cfg.publish):
         log.info("not published (%s)", "gate failed" if not passed else "--no-publish")
         return None
@@ -188,6 +199,7 @@ def _publish(cfg: RefreshConfig, home: TenonHome, bundle: Path, passed: bool) ->
 
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
     target = publish(home, bundle, f"{bundle_name(cfg)}-{stamp}", cfg.keep_versions)
+    bundle.symlink_to(target)  # the run folder keeps pointing at its bundle
     return target.name
 
 

@@ -199,6 +199,9 @@ def main(cfg: DatasetConfig) -> dict:
     with stages.step("read and filter files"):
         files = drop_near_duplicate_files(load_files(found, cfg, counts), cfg, counts)
         counts["files kept"] = len(files)
+        if not files:
+            reasons = {k: v for k, v in counts.items() if k.startswith("file:")}
+            raise sources.CorpusError(f"all {len(found)} files were left out: {reasons}")
     with stages.step("extract and filter examples"):
         examples, bodies = examples_of(files, cfg, counts)
         examples = deduplicate(examples, cfg, counts)

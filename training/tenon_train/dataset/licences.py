@@ -29,7 +29,7 @@ LICENCE_FILES = ("LICENSE", "LICENSE.txt", "LICENSE.md", "LICENCE", "COPYING", "
 
 def name_of(text: str) -> str | None:
     """The permissive licence ``text`` names, or None (copyleft, unknown or empty)."""
-    if not text or re.search(COPYLEFT, text):
+    if not text or re.search(COPYLEFT, text, re.IGNORECASE):
         return None
     for name, pattern in PERMISSIVE:
         if re.search(pattern, text, re.IGNORECASE if name != "MIT" else 0):
@@ -56,7 +56,7 @@ def from_metadata(metadata) -> str | None:
     first_line = field.splitlines()[0] if field else ""
     if first_line and EXPRESSION_TERM.match(first_line.replace(" ", "-")):
         found = name_of(first_line)
-        if found or re.search(COPYLEFT, first_line):
+        if found or re.search(COPYLEFT, first_line, re.IGNORECASE):
             return found
     classifiers = [c for c in metadata.get_all("Classifier") or [] if c.startswith("License")]
     names = {name_of(c.split("::")[-1]) for c in classifiers}
@@ -72,7 +72,7 @@ def from_folder(folder: Path) -> str:
         path = folder / name
         if path.is_file():
             head = path.read_text(encoding="utf-8", errors="replace")[:3000]
-            if re.search(COPYLEFT, head):
+            if re.search(COPYLEFT, head, re.IGNORECASE):
                 return "copyleft"
             return _licence_text_name(head) or "unknown"
     return "unlicensed"

@@ -173,6 +173,10 @@ class Trainer:
         self.resume()
         if acc.is_main_process:
             (cfg.output / "train_config.json").write_text(cfg.to_json() + "\n", encoding="utf-8")
+            (cfg.output / "processes.json").write_text(json.dumps({
+                "processes": acc.num_processes, "backend": acc.state.backend,
+                "distributed_type": str(acc.distributed_type), "device": str(acc.device),
+                "threads": torch.get_num_threads()}) + "\n", encoding="utf-8")
         if self.start_step == 0 and cfg.validation_every:
             self.history.append({"step": 0, "validation_loss": self.validation_loss()})
         bar = tqdm(total=cfg.steps, initial=self.start_step, desc="train", unit="step",
