@@ -2,8 +2,8 @@
 
 Functions whose docstring has examples (``>>>``) are checked in the sandbox: only when the
 original body passes its doctests does the case count for the pass rate. Half the cases (at
-most) are such doctest cases; the rest are chosen by a seeded hash, at most
-``PER_GROUP`` per package, so no single package dominates.
+most) are such doctest cases; the rest are chosen by a seeded hash; at most ``PER_GROUP``
+cases come from one package, so no single package dominates.
 """
 
 from __future__ import annotations
@@ -54,16 +54,23 @@ def heldout_cases(bodies: dict[str, list[tuple[Loaded, Span]]], test_groups: set
     with_tests = [(i, s) for i, s in clean if _has_working_doctest(i, s)]
     counts["held-out candidates"] = len(clean)
     counts["held-out candidates with passing doctests"] = len(with_tests)
-    chosen = [to_case(i, s, True) for i, s in with_tests[: cfg.heldout_cases // 2]]
+    chosen = _pick([to_case(i, s, True) for i, s in with_tests], cfg.heldout_cases // 2, [])
+    chosen = _pick([to_case(i, s, False) for i, s in clean], cfg.heldout_cases, chosen)
+    return sorted(chosen, key=lambda c: c.case_id)
+
+
+def _pick(candidates: list[HeldOutCase], limit: int, chosen: list[HeldOutCase]
+          ) -> list[HeldOutCase]:
+    """Add candidates in order until ``limit`` cases, at most ``PER_GROUP`` per group."""
+    chosen = list(chosen)
     per_group = Counter(c.group for c in chosen)
     taken = {c.case_id for c in chosen}
-    for item, span in clean:
-        if len(chosen) >= cfg.heldout_cases:
+    for case in candidates:
+        if len(chosen) >= limit:
             break
-        case = to_case(item, span, False)
         if case.case_id in taken or per_group[case.group] >= PER_GROUP:
             continue
         chosen.append(case)
         taken.add(case.case_id)
         per_group[case.group] += 1
-    return sorted(chosen, key=lambda c: c.case_id)
+    return chosen

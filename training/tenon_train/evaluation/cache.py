@@ -8,6 +8,7 @@ change any of it and the evaluation runs again.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -19,8 +20,10 @@ import tenon
 EVAL_VERSION = 1  # bump when case construction, judging or the torch engine changes
 
 
+@functools.cache
 def source_fingerprint() -> str:
-    """Hash of every Python file of the server package (the completion pipeline)."""
+    """Hash of every Python file of the server package (the completion pipeline), taken
+    once per process, when the code that runs is the code on disk."""
     digest = hashlib.sha256()
     root = Path(tenon.__file__).parent
     for path in sorted(root.rglob("*.py")):

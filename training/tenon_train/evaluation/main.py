@@ -18,6 +18,7 @@ from tenon_train.evaluation.torch_engine import TorchEngineOptions
 
 log = logging.getLogger(__name__)
 SUITES = ("humaneval", "heldout")
+cache.source_fingerprint()  # pin the server's code as imported
 
 
 @dataclass(frozen=True)
