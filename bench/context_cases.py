@@ -9,8 +9,9 @@ held-out stdlib module with part of it removed. Four kinds:
 - ``doctest``: like ``body``, for functions whose docstring has examples that pass with the
   original body (checked in the sandbox); scored by running the examples.
 
-The held-out modules are listed in ``bench/data/heldout_modules.txt``; the training
-corpus excludes them. ``python bench/context_cases.py`` rewrites both files.
+The held-out modules are listed in ``training/tenon_train/dataset/heldout_stdlib.txt``;
+the training corpus (``tenon_train.dataset.sources.stdlib``) leaves them out.
+``python bench/context_cases.py`` rewrites both files.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from tenon.doctests import run_doctests  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 CASES = DATA / "context_cases.jsonl"
-HELDOUT = DATA / "heldout_modules.txt"
+HELDOUT = ROOT / "training" / "tenon_train" / "dataset" / "heldout_stdlib.txt"
 SKIP_PARTS = {"test", "tests", "encodings", "idlelib", "tkinter", "lib2to3", "ensurepip",
               "site-packages", "turtledemo", "pydoc_data", "__phello__", "distutils", "turtle.py",
               "antigravity.py", "this.py"}

@@ -1,4 +1,4 @@
-"""`tenon-train`: build the default bundle, export a model, list and switch bundles."""
+"""`tenon-train`: build the default bundle, refresh it from code, export, list, roll back."""
 
 from __future__ import annotations
 
@@ -10,6 +10,13 @@ from pathlib import Path
 from tenon.bundle import BundleError
 from tenon.logs import setup_logging
 from tenon.paths import TenonHome
+from tenon_train.cli_refresh import (
+    add_dataset_and_train,
+    add_refresh,
+    cmd_dataset,
+    cmd_refresh,
+    cmd_train,
+)
 from tenon_train.export.quantize import METHODS
 
 log = logging.getLogger("tenon_train")
@@ -32,9 +39,23 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--quantize", choices=[*METHODS, "none"], default="int8")
     export.add_argument("--no-fp32", action="store_true", help="drop the fp32 (GPU) graph")
     export.add_argument("--publish", action="store_true", help="make it the current bundle")
+    evaluate = sub.add_parser("evaluate", help="HumanEval / held-out split for a model")
+    target = evaluate.add_mutually_exclusive_group(required=True)
+    target.add_argument("--torch", help="a transformers checkpoint folder (torch fp32)")
+    target.add_argument("--bundle", help="a bundle folder (ONNX Runtime, CPU)")
+    evaluate.add_argument("--graph", default="", help="bundle graph variant (default: CPU's)")
+    evaluate.add_argument("--suite", action="append", choices=["humaneval", "heldout"])
+    evaluate.add_argument("--heldout-file", help="heldout.jsonl from a dataset build")
+    evaluate.add_argument("--limit", type=int, default=0, help="first N cases only")
+    evaluate.add_argument("--batch", type=int, default=8, help="torch: sequences at once")
+    evaluate.add_argument("--threads", type=int, default=0)
+    evaluate.add_argument("--output", help="write the results (JSON) here")
     sub.add_parser("list", help="list published bundles")
     use = sub.add_parser("use", help="make a published bundle current")
     use.add_argument("bundle", help="folder name under models/ or a path")
+    sub.add_parser("rollback", help="make the previously current bundle current again")
+    add_refresh(sub)
+    add_dataset_and_train(sub)
     return parser
 
 
@@ -68,12 +89,40 @@ def cmd_export(args: argparse.Namespace, home: TenonHome) -> int:
     return 0
 
 
+def cmd_evaluate(args: argparse.Namespace, home: TenonHome) -> int:
+    import json
+
+    from tenon_train.evaluation.main import EvalConfig, ModelRef, evaluate
+
+    ref = ModelRef("torch", Path(args.torch)) if args.torch else ModelRef(
+        "onnx", Path(args.bundle), args.graph)
+    cfg = EvalConfig(
+        suites=tuple(args.suite or ["humaneval"]),
+        heldout_file=Path(args.heldout_file) if args.heldout_file else None,
+        humaneval_limit=args.limit, heldout_limit=args.limit, batch=args.batch,
+        threads=args.threads, cache_dir=home.root / "evals",
+    )
+    results = evaluate(ref.__class__(ref.kind, ref.path.expanduser().resolve(), ref.graph), cfg)
+    for suite, result in results.items():
+        print(f"{suite} {result['model']}: {json.dumps(result['summary'])}")
+    if args.output:
+        Path(args.output).write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
 def cmd_list(home: TenonHome) -> int:
+    import json
+
     from tenon_train.publish import current, versions
 
     live = current(home)
     for path in versions(home):
-        print(f"{'*' if path.resolve() == live else ' '} {path.name}")
+        evaluation = json.loads((path / "manifest.json").read_text()).get("evaluation", {})
+        he = evaluation.get("humaneval", {}).get("pass_at_1")
+        held = evaluation.get("heldout", {}).get("edit_similarity")
+        facts = f"  HumanEval {he:.1f} %, held-out edit sim. {held:.1f}" if (
+            he is not None and held is not None) else ""
+        print(f"{'*' if path.resolve() == live else ' '} {path.name}{facts}")
     if live is None:
         print("(no current bundle: run `tenon-train build-default`)")
     return 0
@@ -90,26 +139,45 @@ def cmd_use(args: argparse.Namespace, home: TenonHome) -> int:
     return 0
 
 
+def cmd_rollback(home: TenonHome) -> int:
+    from tenon_train.publish import rollback
+
+    path = rollback(home)
+    print(f"rolled back: {path.name} is now current")
+    return 0
+
+
+def dispatch(args: argparse.Namespace, home: TenonHome) -> int:
+    commands = {
+        "build-default": lambda: cmd_build_default(args, home),
+        "export": lambda: cmd_export(args, home),
+        "evaluate": lambda: cmd_evaluate(args, home),
+        "list": lambda: cmd_list(home),
+        "use": lambda: cmd_use(args, home),
+        "rollback": lambda: cmd_rollback(home),
+        "refresh": lambda: cmd_refresh(args, home),
+        "dataset": lambda: cmd_dataset(args),
+        "train": lambda: cmd_train(args),
+    }
+    return commands[args.command]()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.log_level)
     home = TenonHome.from_env()
     try:
-        if args.command == "build-default":
-            return cmd_build_default(args, home)
-        if args.command == "export":
-            return cmd_export(args, home)
-        if args.command == "list":
-            return cmd_list(home)
-        return cmd_use(args, home)
+        return dispatch(args, home)
     except (BundleError, OSError, ValueError) as exc:
         print(f"tenon-train: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:
+        from tenon_train.dataset.sources import CorpusError
         from tenon_train.export.pipeline import ExportError
+        from tenon_train.publish import PublishError
         from tenon_train.sources.gguf_wheels import SourceError
 
-        if isinstance(exc, (ExportError, SourceError)):
+        if isinstance(exc, (ExportError, SourceError, PublishError, CorpusError)):
             print(f"tenon-train: {exc}", file=sys.stderr)
             return 1
         raise

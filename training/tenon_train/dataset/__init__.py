@@ -1,0 +1,1 @@
+"""Corpus → examples → filtered, deduplicated, decontaminated dataset, split by group."""

@@ -1,0 +1,1 @@
+"""Fine-tuning: render examples in the shared prompt format, train (LoRA or full), merge."""
