@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tenon.bundle import Vocabulary
+from tenon.bundle import Architecture, Vocabulary
 from tenon.tokenizer import TextCodec
 from tenon_train.evaluation.torch_engine import TorchEngine, TorchEngineOptions
 
@@ -24,6 +24,7 @@ class ManifestView:
 
     name: str
     vocabulary: Vocabulary
+    architecture: Architecture
 
 
 @dataclass(frozen=True)
@@ -58,12 +59,15 @@ def load_torch(folder: Path, options: TorchEngineOptions, threads: int = 0) -> T
 
 def wrap_torch(model: Any, tokenizer_file: Path, options: TorchEngineOptions,
                path: Path) -> TorchServed:
+    from tenon_train.export.pipeline import architecture_of
     from tenon_train.export.vocabulary import vocabulary_facts
 
     vocabulary = vocabulary_facts(tokenizer_file, model.config, model.generation_config)
+    layers = getattr(model.config, "num_hidden_layers", None) or model.config.n_layer
+    manifest = ManifestView(path.name, vocabulary, architecture_of(model.config, layers))
     codec = TextCodec.load(tokenizer_file, vocabulary)
     engine = TorchEngine(model, [*vocabulary.eos_ids, *vocabulary.stop_ids], options)
-    return TorchServed(BundleView(path, ManifestView(path.name, vocabulary)), codec, engine)
+    return TorchServed(BundleView(path, manifest), codec, engine)
 
 
 def load_onnx(bundle: Path, graph: str = "", threads: int = 0):
