@@ -1,0 +1,218 @@
+"""`python -m bench`: the latency and throughput benchmark (see bench/README.md).
+
+Writes ``bench/results/<date>-<host>[-quick].json`` and a ``.md`` next to it, both carrying
+the exact command that produced them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import gc
+import json
+import os
+import platform
+import shlex
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from bench import bundles, engine_speed, floor, lsp_session, positions, report
+from bench.targets import evaluate
+from tenon.bundle import load_bundle
+from tenon.paths import default_bundle_path
+from tenon.tokenizer import TextCodec
+
+ROOT = Path(__file__).resolve().parent.parent
+MODES = {
+    "full": {"counts": {"line": 120, "body": 50, "comment": 50}, "lengths": (256, 1024, 2048),
+             "repeats": 3, "new_tokens": 32, "cancel": 6, "typing": 24},
+    "quick": {"counts": {"line": 16, "body": 6, "comment": 6}, "lengths": (256, 1024),
+              "repeats": 1, "new_tokens": 16, "cancel": 3, "typing": 6},
+}
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer positions and prompts")
+    parser.add_argument("--bundle", default="", help="bundle folder (default: published)")
+    parser.add_argument("--sections", default="floor,engine,lsp",
+                        help="comma-separated: floor, engine, lsp")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="inference threads (default: the machine's physical cores)")
+    parser.add_argument("--no-torch", action="store_true", help="skip transformers")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
+    parser.add_argument("--tag", default="", help="suffix for the result file names")
+    return parser.parse_args(argv)
+
+
+def meta(args: argparse.Namespace, bundle_path: Path, threads: int) -> dict[str, Any]:
+    import onnxruntime
+
+    versions = {"onnxruntime": onnxruntime.__version__, "python": platform.python_version()}
+    for name in ("torch", "transformers"):
+        try:
+            versions[name] = __import__(name).__version__
+        except ImportError:
+            versions[name] = None
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                            capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True,
+                           text=True).stdout.strip()
+    cpu = next((line.split(":", 1)[1].strip() for line in
+                Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+               platform.processor())
+    return {
+        "date": dt.date.today().isoformat(), "host": socket.gethostname(),
+        "command": " ".join(shlex.quote(a) for a in ["python", "-m", "bench", *sys.argv[1:]]),
+        "mode": "quick" if args.quick else "full", "commit": commit + ("+dirty" if dirty else ""),
+        "cpu": cpu, "cores": psutil.cpu_count(logical=False) or os.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1), "threads": threads,
+        "bundle": str(bundle_path), "versions": versions,
+        "load_start": round(os.getloadavg()[0], 2),
+    }
+
+
+def floor_section(bundle, graphs: dict[str, Any], threads: int) -> dict[str, Any]:
+    log("measuring memory bandwidth")
+    bandwidth = floor.memory_bandwidth(threads)
+    out: dict[str, Any] = {"bandwidth": bandwidth, "graphs": {}}
+    for name, b in graphs.items():
+        variant = b.manifest.graphs[name]
+        out["graphs"][name] = floor.weight_bytes_per_token(b.file(variant.file))
+    return out
+
+
+def floor_multiples(section: dict[str, Any], engine: dict[str, Any], arch) -> None:
+    """Add, per graph and context length, the floor and the engine's decode as a multiple."""
+    gbs = section["bandwidth"]["best_read_gbs"]
+    for name, facts in section["graphs"].items():
+        rows = engine["table"].get(f"ort-{name}", {})
+        facts["per_length"] = {}
+        for length, row in rows.items():
+            kv = floor.kv_bytes(arch.num_layers, arch.num_kv_heads, arch.head_dim, int(length))
+            ms = floor.floor_ms(facts["weight_bytes_per_token"] + kv, gbs)
+            facts["per_length"][length] = {
+                "kv_bytes": kv, "floor_ms": round(ms, 1),
+                "decode_ms": row["decode_ms_per_token"],
+                "multiple": round(row["decode_ms_per_token"] / ms, 2)}
+
+
+def engine_section(bundle, graphs, mode, threads, no_torch) -> dict[str, Any]:
+    codec = TextCodec.load(bundle.file(bundle.manifest.vocabulary.file),
+                           bundle.manifest.vocabulary)
+    prompts = {n: engine_speed.code_prompt(codec.encode, n) for n in mode["lengths"]}
+    backends: list[Any] = []
+    loads = {}
+    for name, b in graphs.items():
+        log(f"loading ORT {name}")
+        backend = engine_speed.OrtBackend(b, name, threads)
+        loads[backend.name] = round(backend.load_s, 2)
+        backends.append(backend)
+    source = None if no_torch else bundles.torch_source(bundle)
+    if source is not None:
+        log(f"loading transformers from {source}")
+        backend = engine_speed.TorchBackend(source, threads, bundle.manifest.vocabulary.eos_ids)
+        loads[backend.name] = round(backend.load_s, 2)
+        backends.append(backend)
+    elif not no_torch:
+        log("no cached fp32 checkpoint for this bundle: transformers skipped")
+    table = engine_speed.measure(backends, prompts, mode["new_tokens"], mode["repeats"], log)
+    for backend in backends:
+        backend.close()
+    gc.collect()
+    return {"table": table, "ratios": engine_speed.ratios(table), "load_s": loads,
+            "new_tokens": mode["new_tokens"], "repeats": mode["repeats"],
+            "torch_source": str(source) if source else None}
+
+
+async def lsp_section(bundle_path: Path, bundle, cpu_key: str, mode: dict[str, Any],
+                      threads: int):
+    drawn = positions.draw(mode["counts"])
+    typing_positions = positions.draw({"line": mode["typing"]}, seed=1)
+    body = [p for p in drawn if p.kind == "body"] or drawn
+    out: dict[str, Any] = {"bundle_mib": round(bundles.bundle_bytes(bundle, cpu_key) / 2**20, 1)}
+    with tempfile.TemporaryDirectory(prefix="tenon-bench-") as tmp:
+        options = {"threads": threads}
+        log("starting the server once to warm the page cache")
+        first = lsp_session.Server(bundle_path, Path(tmp), Path(tmp) / "warm.log", options)
+        cold = await first.start()
+        await first.stop()
+        server = lsp_session.Server(bundle_path, Path(tmp), Path(tmp) / "server.log", options)
+        start = await lsp_session.start_facts(server, drawn[0])
+        start["first_start_to_ready_s"] = cold["start_to_ready_s"]
+        start["rss_after_load_mib"] = round(start.pop("rss_after_load_bytes") / 2**20)
+        out["start"] = start
+        log(f"start: {start}")
+        rows = await lsp_session.latency(server, drawn, log)
+        out["latency"] = lsp_session.summarize_latency(rows)
+        out["rows"] = rows
+        log(f"latency: { {k: v['latency_ms'] for k, v in out['latency'].items()} }")
+        out["cancel"] = await lsp_session.cancel_latency(server, body, mode["cancel"])
+        log(f"cancel: {out['cancel']['cancel_to_engine_stopped_ms']}")
+        out["typing"] = await lsp_session.typing(server, typing_positions, 120.0, 4)
+        log(f"typing: {out['typing']['latency_after_last_keystroke_ms']}")
+        out["peak_rss_mib"] = round(server.peak_rss / 2**20)
+        out["server_stats"] = await server.stats()
+        await server.stop()
+        out["request_logs"] = lsp_session.request_logs(Path(tmp) / "server.log")
+    out["positions"] = [p.to_json() for p in drawn]
+    out["position_files"] = positions.file_hashes()
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    mode = MODES["quick" if args.quick else "full"]
+    threads = args.threads or psutil.cpu_count(logical=False) or 2
+    sections = set(args.sections.split(","))
+    bundle_path = Path(args.bundle).expanduser() if args.bundle else default_bundle_path()
+    bundle_path = bundle_path.resolve()
+    bundle = load_bundle(bundle_path, check_hashes=False)
+    results: dict[str, Any] = {"meta": meta(args, bundle_path, threads)}
+    log(f"bench ({results['meta']['mode']}) on {bundle_path}, {threads} threads")
+    cpu = bundle.graph_for("cpu")
+    cpu_key = next(key for key, v in bundle.manifest.graphs.items() if v == cpu)
+    graphs = {cpu_key: bundle}
+    if "engine" in sections or "floor" in sections:
+        graphs["q4"] = bundles.derived_q4(bundle, log)
+        if "fp32" in bundle.manifest.graphs:
+            graphs["fp32"] = bundle
+    if "floor" in sections:
+        results["floor"] = floor_section(bundle, graphs, threads)
+        log(f"bandwidth: {results['floor']['bandwidth']}")
+    if "engine" in sections:
+        results["engine"] = engine_section(bundle, graphs, mode, threads, args.no_torch)
+        if "floor" in results:
+            floor_multiples(results["floor"], results["engine"], bundle.manifest.architecture)
+    if "lsp" in sections:
+        results["lsp"] = asyncio.run(lsp_section(bundle_path, bundle, cpu_key, mode, threads))
+    results["meta"]["load_end"] = round(os.getloadavg()[0], 2)
+    results["targets"] = evaluate(results, cpu_graph=cpu_key)
+    write(results, Path(args.out), args.tag)
+    return 0
+
+
+def write(results: dict[str, Any], out: Path, tag: str) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    meta_ = results["meta"]
+    name = f"{meta_['date']}-{meta_['host']}" + ("-quick" if meta_["mode"] == "quick" else "")
+    name += f"-{tag}" if tag else ""
+    (out / f"{name}.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
+    (out / f"{name}.md").write_text(report.render(results))
+    log(f"wrote {out / name}.json and .md")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
