@@ -63,9 +63,12 @@ def stop_check(model: LoadedModel, policy: StopPolicy, skip: str = ""):
     return check
 
 
-def healed(ids: list[int], prompt: BuiltPrompt, model: LoadedModel) -> tuple[list[int], str]:
-    """Back off the last token of a plain prompt (FIM prompts end in a marker token)."""
-    if prompt.fim or not ids:
+def healed(
+    ids: list[int], prompt: BuiltPrompt, model: LoadedModel, typed: str = ""
+) -> tuple[list[int], str]:
+    """Back off the last token of a plain prompt, or of the text typed after a FIM prompt
+    (a FIM prompt itself ends in a marker token)."""
+    if (prompt.fim and not typed) or not ids:
         return ids, ""
     texts = model.codec.token_texts().texts
     return back_off(ids, texts.__getitem__, set(model.codec.special_ids))
@@ -94,8 +97,10 @@ def complete(
     started = time.perf_counter()
     ctx = classify(snapshot)
     policy = policy_for(ctx)
-    prompt = make_prompt(ctx, settings, model, context)
-    ids, forced = healed(model.codec.encode(prompt.text), prompt, model)
+    prompt, typed = model.anchors.prompt_for(  # typing at the cursor keeps the FIM prompt
+        snapshot, ctx.mode, (budgets_of(settings), context),
+        lambda: make_prompt(ctx, settings, model, context))
+    ids, forced = healed(model.codec.encode(prompt.text + typed), prompt, model, typed)
     prepared = time.perf_counter()
     params = SamplingParams(max_tokens_for(ctx.mode, settings), settings.temperature,
                             settings.top_p)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +11,8 @@ import onnxruntime as ort
 
 from tenon.bundle import Bundle, load_bundle, used_files, verify_hashes
 from tenon.inference.onnx_engine import EngineOptions, OnnxEngine, choose_providers, select_variant
+from tenon.inference.prompt_anchor import PromptAnchors
+from tenon.inference.recent import RecentCompletions
 from tenon.paths import default_bundle_path
 from tenon.settings import Settings
 from tenon.tokenizer import TextCodec
@@ -22,6 +24,8 @@ class LoadedModel:
     codec: TextCodec
     engine: OnnxEngine
     load_ms: float
+    anchors: PromptAnchors = field(default_factory=PromptAnchors)  # FIM prompts kept while typing
+    recent: RecentCompletions = field(default_factory=RecentCompletions)  # typed-through offers
 
     def describe(self) -> dict[str, Any]:
         manifest = self.bundle.manifest

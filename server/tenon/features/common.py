@@ -41,12 +41,17 @@ async def compute_completion(
     if snapshot is None:
         return None
     settings = ls.settings
+    reused = offered_again(ls, snapshot, request_id, kind)
+    if reused is not None:
+        return snapshot, reused
 
     def job(token):
         model = ls.model
         if model is None:
             raise EngineError("no model is loaded")
-        return complete(snapshot, settings, model, token)
+        done = complete(snapshot, settings, model, token)
+        model.recent.remember(snapshot, done.text, done.mode, settings)
+        return done
 
     try:
         result = await ls.runner.run(uri, job)
@@ -58,6 +63,20 @@ async def compute_completion(
         ls.notifier.set_status("error" if ls.model is None else "ready", str(exc))
         return None
     return _checked(ls, snapshot, result, request_id, kind)
+
+
+def offered_again(
+    ls: TenonServer, snapshot: Snapshot, request_id: int, kind: str
+) -> Completion | None:
+    """The rest of a recent suggestion the user is typing through, without generating."""
+    model = ls.model
+    reuse = model.recent.lookup(snapshot, ls.settings) if model is not None else None
+    if reuse is None:
+        return None
+    ls.runner.cancel(snapshot.uri, "superseded by a recent suggestion")
+    log.info("#%d %s recent=hit mode=%s typed=%d chars=%d", request_id, kind, reuse.mode,
+             len(reuse.typed), len(reuse.text))
+    return Completion(reuse.text, reuse.mode, "recent", None)
 
 
 def _checked(

@@ -95,6 +95,14 @@ class InferenceRunner:
         finally:
             self._forget(key, token)
 
+    def cancel(self, key: str, reason: str) -> None:
+        """Cancel the job of ``key`` (queued or running), if any."""
+        with self._lock:
+            token = self._latest.get(key)
+            if token is not None and not token.cancelled:
+                token.cancel(reason)
+                self.stats.superseded += 1
+
     def cancel_all(self, reason: str = "shutting down") -> None:
         with self._lock:
             for token in self._latest.values():
