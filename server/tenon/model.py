@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,5 +57,7 @@ def load_model(settings: Settings, check_hashes: bool = True) -> LoadedModel:
     if check_hashes:  # hash what this device reads; sizes of every file were checked
         verify_hashes(bundle, used_files(bundle.manifest, select_variant(bundle, options, choice)))
     codec = TextCodec.load(bundle.file(bundle.manifest.vocabulary.file), bundle.manifest.vocabulary)
+    # the token texts (for token healing) are built while the engine loads, not on request
+    threading.Thread(target=codec.token_texts, name="tenon-token-texts", daemon=True).start()
     engine = OnnxEngine(bundle, options)
     return LoadedModel(bundle, codec, engine, (time.perf_counter() - started) * 1000)

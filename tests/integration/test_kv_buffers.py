@@ -121,3 +121,24 @@ def test_a_graph_whose_cache_feeds_other_nodes_is_not_rewritten(tmp_path, bundle
     path = tmp_path / "plain.onnx"
     onnx.save(helper.make_model(graph), str(path))
     assert rewrite_for_shared_kv(path, io, 1) is None
+
+
+def test_the_saved_optimised_graph_gives_the_same_logits(bundle, tmp_path, monkeypatch):
+    import time
+
+    from tenon.inference import optimized_cache
+
+    monkeypatch.setenv("TENON_HOME", str(tmp_path))
+    monkeypatch.setattr(optimized_cache, "MIN_GRAPH_BYTES", 0)
+    first = engine(bundle)
+    assert "saved optimised graph" not in first.kv_note
+    key = optimized_cache.cache_key(bundle.file(first.variant.file), first.provider, True)
+    deadline = time.monotonic() + 120
+    while optimized_cache.cached_model(key) is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    second = engine(bundle)
+    assert second.kv_note == "in-place KV, saved optimised graph" and second.kv_in_place
+    for eng in (first, second):
+        eng.reset()
+    np.testing.assert_allclose(first.feed(PROMPT), second.feed(PROMPT), atol=1e-5)
+    np.testing.assert_allclose(first.feed([3]), second.feed([3]), atol=1e-5)

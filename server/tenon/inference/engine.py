@@ -59,6 +59,10 @@ class CancelToken:
     def cancelled(self) -> bool:
         return self._event.is_set()
 
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to ``seconds``, waking early if cancelled; True if cancelled."""
+        return self._event.wait(seconds)
+
 
 @dataclass
 class EngineStats:

@@ -52,6 +52,7 @@ class EngineOptions:
     kv_in_place: bool = True  # preallocated KV buffers written in place, when the graph allows
     prefill_chunk: int = 256  # prompt tokens per forward pass (cancel is checked between)
     warm_up: bool = True  # run the graph once at load, so the first request is not slower
+    optimized_cache: bool = True  # save ONNX Runtime's optimised graph under $TENON_HOME
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ class OnnxEngine:
         self.variant = select_variant(bundle, options, choice)
         try:
             opened = open_session(bundle, self.variant, list(choice.providers), options.threads,
-                                  options.kv_in_place)
+                                  options.kv_in_place, options.optimized_cache)
         except SessionError as exc:
             raise EngineError(str(exc)) from exc
         self.session = opened.session

@@ -4,6 +4,11 @@ pygls handles requests on its event loop; generation must not block it. Each job
 the runner's own single-thread executor (ONNX Runtime uses its own threads inside). A new
 job for the same key (document) cancels the one before it, queued or running, and the
 queue is bounded: when too many jobs wait, the oldest waiting one is cancelled.
+
+Coalescing: a job that arrives within ``burst_s`` of the previous one for its key (the user
+is typing) waits ``settle_s`` before it starts, unless superseded meanwhile, so a burst of
+keystrokes starts one generation rather than one per key. The first request after a pause
+starts at once.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -33,9 +39,11 @@ class RunnerStats:
     superseded: int = 0
     dropped: int = 0
     client_cancelled: int = 0
+    coalesced: int = 0  # jobs that waited to settle and were superseded before starting
 
     def snapshot(self) -> dict[str, int]:
         return {
+            "coalesced": self.coalesced,
             "submitted": self.submitted,
             "superseded": self.superseded,
             "dropped": self.dropped,
@@ -44,17 +52,24 @@ class RunnerStats:
 
 
 class InferenceRunner:
-    def __init__(self, max_waiting: int = 8) -> None:
+    def __init__(self, max_waiting: int = 8, settle_s: float = 0.03, burst_s: float = 0.4) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tenon-infer")
         self._latest: dict[str, CancelToken] = {}
+        self._last_submit: dict[str, float] = {}
+        self._settle_s = settle_s
+        self._burst_s = burst_s
         self._waiting: OrderedDict[int, CancelToken] = OrderedDict()
         self._lock = threading.Lock()
         self._max_waiting = max_waiting
         self.stats = RunnerStats()
 
-    def _register(self, key: str, token: CancelToken) -> None:
+    def _register(self, key: str, token: CancelToken) -> float:
+        """Record the job; return the time (monotonic) before which it should not start."""
+        now = time.monotonic()
         with self._lock:
             self.stats.submitted += 1
+            last = self._last_submit.get(key)
+            self._last_submit[key] = now
             previous = self._latest.get(key)
             if previous is not None and not previous.cancelled:
                 previous.cancel("superseded")
@@ -65,11 +80,18 @@ class InferenceRunner:
                 _, oldest = self._waiting.popitem(last=False)
                 oldest.cancel("dropped: too many waiting requests")
                 self.stats.dropped += 1
+            in_burst = last is not None and now - last < self._burst_s
+            return now + self._settle_s if in_burst else 0.0
 
-    def _run(self, job: Callable[[CancelToken], T], token: CancelToken) -> T:
+    def _run(self, job: Callable[[CancelToken], T], token: CancelToken, not_before: float) -> T:
+        wait = not_before - time.monotonic()
+        if wait > 0 and not token.cancelled:
+            token.wait(wait)  # a newer keystroke cancels this one and ends the wait
         with self._lock:
             self._waiting.pop(id(token), None)
         if token.cancelled:
+            if not_before:
+                self.stats.coalesced += 1
             raise JobCancelled(token.reason)
         return job(token)
 
@@ -82,9 +104,9 @@ class InferenceRunner:
     async def run(self, key: str, job: Callable[[CancelToken], T]) -> T:
         """Run ``job(token)`` on the inference thread; cancelling the awaiting task cancels it."""
         token = CancelToken()
-        self._register(key, token)
+        not_before = self._register(key, token)
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._executor, self._run, job, token)
+        future = loop.run_in_executor(self._executor, self._run, job, token, not_before)
         try:
             return await asyncio.shield(future)
         except asyncio.CancelledError:
