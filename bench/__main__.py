@@ -27,7 +27,8 @@ import psutil
 from bench import bundles, engine_speed, floor, lsp_session, positions, report
 from bench.targets import evaluate
 from tenon.bundle import load_bundle
-from tenon.paths import default_bundle_path
+from tenon.inference import optimized_cache
+from tenon.paths import TenonHome, default_bundle_path
 from tenon.tokenizer import TextCodec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,6 +55,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-torch", action="store_true", help="skip transformers")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
     parser.add_argument("--tag", default="", help="suffix for the result file names")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument("--compare-root", default="",
+                        help="another checkout whose server runs side by side (e.g. before)")
     return parser.parse_args(argv)
 
 
@@ -120,6 +124,11 @@ def engine_section(bundle, graphs, mode, threads, no_torch) -> dict[str, Any]:
         backend = engine_speed.OrtBackend(b, name, threads)
         loads[backend.name] = round(backend.load_s, 2)
         backends.append(backend)
+    first = next(iter(graphs))
+    before = engine_speed.OrtBackend(graphs[first], first, threads, "-before",
+                                     **engine_speed.BEFORE)
+    loads[before.name] = round(before.load_s, 2)
+    backends.insert(1, before)
     source = None if no_torch else bundles.torch_source(bundle)
     if source is not None:
         log(f"loading transformers from {source}")
@@ -138,38 +147,67 @@ def engine_section(bundle, graphs, mode, threads, no_torch) -> dict[str, Any]:
 
 
 async def lsp_section(bundle_path: Path, bundle, cpu_key: str, mode: dict[str, Any],
-                      threads: int):
+                      args: argparse.Namespace, threads: int) -> dict[str, Any]:
     drawn = positions.draw(mode["counts"])
     typing_positions = positions.draw({"line": mode["typing"]}, seed=1)
     body = [p for p in drawn if p.kind == "body"] or drawn
     out: dict[str, Any] = {"bundle_mib": round(bundles.bundle_bytes(bundle, cpu_key) / 2**20, 1)}
+    home = TenonHome.from_env().root
+    options = {"threads": threads}
     with tempfile.TemporaryDirectory(prefix="tenon-bench-") as tmp:
-        options = {"threads": threads}
-        log("starting the server once to warm the page cache")
-        first = lsp_session.Server(bundle_path, Path(tmp), Path(tmp) / "warm.log", options)
+        logs = Path(tmp)
+
+        def server(name: str, root: Path | None = None) -> lsp_session.Server:
+            return lsp_session.Server(bundle_path, home, logs / f"{name}.log", options,
+                                      args.device, root)
+
+        log("starting the server once (page cache, saved optimised graph)")
+        first = server("warm")
         cold = await first.start()
+        await wait_for_optimised_graph(bundle.file(bundle.manifest.graphs[cpu_key].file),
+                                       args.device)
         await first.stop()
-        server = lsp_session.Server(bundle_path, Path(tmp), Path(tmp) / "server.log", options)
-        start = await lsp_session.start_facts(server, drawn[0])
+        main = server("server")
+        start = await lsp_session.start_facts(main, drawn[0])
         start["first_start_to_ready_s"] = cold["start_to_ready_s"]
         start["rss_after_load_mib"] = round(start.pop("rss_after_load_bytes") / 2**20)
         out["start"] = start
         log(f"start: {start}")
-        rows = await lsp_session.latency(server, drawn, log)
-        out["latency"] = lsp_session.summarize_latency(rows)
-        out["rows"] = rows
+        servers = [main]
+        if args.compare_root:
+            servers.append(server("before", Path(args.compare_root)))
+            await servers[1].start()
+        rows = await lsp_session.latency(servers, drawn, log)
+        out["latency"] = lsp_session.summarize_latency(rows[0])
+        out["rows"] = rows[0]
         log(f"latency: { {k: v['latency_ms'] for k, v in out['latency'].items()} }")
-        out["cancel"] = await lsp_session.cancel_latency(server, body, mode["cancel"])
-        log(f"cancel: {out['cancel']['cancel_to_engine_stopped_ms']}")
-        out["typing"] = await lsp_session.typing(server, typing_positions, 120.0, 4)
+        typing = await lsp_session.typing(servers, typing_positions, 120.0, 4)
+        out["typing"] = typing[0]
         log(f"typing: {out['typing']['latency_after_last_keystroke_ms']}")
-        out["peak_rss_mib"] = round(server.peak_rss / 2**20)
-        out["server_stats"] = await server.stats()
-        await server.stop()
-        out["request_logs"] = lsp_session.request_logs(Path(tmp) / "server.log")
+        if args.compare_root:
+            out["before"] = {"root": args.compare_root,
+                             "latency": lsp_session.summarize_latency(rows[1]),
+                             "typing": typing[1]}
+            await servers[1].stop()
+        out["cancel"] = await lsp_session.cancel_latency(main, body, mode["cancel"])
+        log(f"cancel: {out['cancel']['cancel_to_engine_stopped_ms']}")
+        out["peak_rss_mib"] = round(main.peak_rss / 2**20)
+        out["server_stats"] = await main.stats()
+        await main.stop()
+        out["request_logs"] = lsp_session.request_logs(logs / "server.log")
     out["positions"] = [p.to_json() for p in drawn]
     out["position_files"] = positions.file_hashes()
     return out
+
+
+async def wait_for_optimised_graph(graph: Path, device: str, timeout: float = 120) -> None:
+    """Let the first server finish saving its optimised graph, so the next start is warm."""
+    if device != "cpu" or optimized_cache.graph_bytes(graph) < optimized_cache.MIN_GRAPH_BYTES:
+        return
+    key = optimized_cache.cache_key(graph, "CPUExecutionProvider", True)
+    deadline = time.monotonic() + timeout
+    while optimized_cache.cached_model(key) is None and time.monotonic() < deadline:
+        await asyncio.sleep(0.5)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -197,7 +235,8 @@ def main(argv: list[str] | None = None) -> int:
         if "floor" in results:
             floor_multiples(results["floor"], results["engine"], bundle.manifest.architecture)
     if "lsp" in sections:
-        results["lsp"] = asyncio.run(lsp_section(bundle_path, bundle, cpu_key, mode, threads))
+        results["lsp"] = asyncio.run(lsp_section(bundle_path, bundle, cpu_key, mode, args,
+                                                threads))
     results["meta"]["load_end"] = round(os.getloadavg()[0], 2)
     results["targets"] = evaluate(results, cpu_graph=cpu_key)
     write(results, Path(args.out), args.tag)

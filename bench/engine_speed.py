@@ -50,13 +50,21 @@ def code_prompt(encode: Callable[[str], list[int]], length: int) -> list[int]:
     raise ValueError(f"not enough code for a {length}-token prompt")
 
 
+# The engine as it was before the engine work of issue 6: the KV cache copied on every step
+# (past arrays in, present arrays out), the prompt in one pass.
+BEFORE = {"kv_in_place": False, "prefill_chunk": 1 << 20, "warm_up": False,
+          "optimized_cache": False}
+
+
 class OrtBackend:
-    def __init__(self, bundle: Bundle, graph: str, threads: int) -> None:
+    def __init__(self, bundle: Bundle, graph: str, threads: int, label: str = "",
+                 **options: Any) -> None:
         started = time.perf_counter()
         self.engine = OnnxEngine(bundle, EngineOptions(device="cpu", threads=threads,
-                                                       reuse_prefix=False, graph=graph))
+                                                       reuse_prefix=False, graph=graph,
+                                                       **options))
         self.load_s = time.perf_counter() - started
-        self.name = f"ort-{graph}"
+        self.name = f"ort-{graph}{label}"
 
     def run(self, ids: list[int], new_tokens: int) -> tuple[float, float, list[int]]:
         result = self.engine.generate(ids, SamplingParams(new_tokens), NEVER, CancelToken())

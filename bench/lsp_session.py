@@ -50,10 +50,13 @@ def percentiles(values: list[float]) -> dict[str, float]:
 class Server:
     """One server process and its client."""
 
-    def __init__(self, bundle: Path, home: Path, log_file: Path, options: dict | None) -> None:
-        self.command = server_command("--bundle", str(bundle), "--device", "cpu",
+    def __init__(self, bundle: Path, home: Path, log_file: Path, options: dict | None,
+                 device: str = "cpu", server_root: Path | None = None) -> None:
+        self.command = server_command("--bundle", str(bundle), "--device", device,
                                       "--log-file", str(log_file))
         self.env = server_env(home)
+        if server_root is not None:  # another checkout's server (e.g. before a change)
+            self.env["PYTHONPATH"] = str(server_root / "server")
         self.options = options or {}
         self.log_file = log_file
         self.client: Any = None
@@ -151,22 +154,32 @@ async def start_facts(server: Server, first: Position) -> dict[str, Any]:
             "first_completion_ms": round(elapsed, 1), "rss_after_load_bytes": rss_ready}
 
 
-async def latency(server: Server, positions: list[Position], log: Callable[[str], None]):
-    rows = []
+async def measure_position(server: Server, position: Position, uri: str) -> dict[str, Any]:
+    """One completion at a fresh document: round trip, tokens generated, characters."""
+    server.open(uri, position.text)
+    before = await server.engine("tokensGenerated")
+    elapsed, text = await server.complete(uri, position.line, position.character)
+    tokens = await server.engine("tokensGenerated") - before
+    server.close(uri)
+    exact = None
+    if position.kind == "line":
+        exact = bool(text) and position.expected.startswith(text.rstrip("\n"))
+    return {"kind": position.kind, "source": position.source, "line": position.line,
+            "ms": round(elapsed, 1), "tokens": tokens, "chars": len(text), "exact": exact}
+
+
+async def latency(servers: list[Server], positions: list[Position], log: Callable[[str], None]
+                  ) -> list[list[dict[str, Any]]]:
+    """Every position on every server (taking turns, so load falls on all alike)."""
+    rows: list[list[dict[str, Any]]] = [[] for _ in servers]
     for i, position in enumerate(positions):
-        uri = f"file:///bench/{i}.py"
-        server.open(uri, position.text)
-        before = await server.engine("tokensGenerated")
-        elapsed, text = await server.complete(uri, position.line, position.character)
-        tokens = await server.engine("tokensGenerated") - before
-        server.close(uri)
-        rows.append({"kind": position.kind, "source": position.source, "line": position.line,
-                     "ms": round(elapsed, 1), "tokens": tokens, "chars": len(text),
-                     "exact": bool(text) and position.expected.startswith(text.rstrip("\n"))
-                     if position.kind == "line" else None})
+        order = list(enumerate(servers))
+        for s, server in order if i % 2 == 0 else order[::-1]:
+            rows[s].append(await measure_position(server, position, f"file:///bench/{i}.py"))
         if i % 20 == 0:
-            log(f"  position {i + 1}/{len(positions)} {position.kind}: {elapsed:.0f} ms, "
-                f"{tokens} tokens")
+            row = rows[0][-1]
+            log(f"  position {i + 1}/{len(positions)} {position.kind}: {row['ms']:.0f} ms, "
+                f"{row['tokens']} tokens")
     return rows
 
 
@@ -213,50 +226,64 @@ async def cancel_latency(server: Server, positions: list[Position], repeats: int
             "decode_step_ms": percentiles(steps), "repeats": repeats}
 
 
-async def typing(server: Server, positions: list[Position], keystroke_ms: float,
-                 burst: int) -> dict[str, Any]:
+async def type_then_pause(server: Server, position: Position, uri: str, keystroke_ms: float,
+                          burst: int) -> dict[str, Any]:
     """Type ``burst`` characters of the real line at a fixed pace, then wait for the answer.
 
     As VS Code does, every keystroke sends the change and a new request and cancels the
     request still in flight. Then the user types the first two characters of the suggestion.
     """
-    waited, through, generations = [], [], []
-    hits = 0
-    for i, position in enumerate(positions):
-        uri = f"file:///bench/typing{i}.py"
-        server.open(uri, position.text)
-        typed = position.expected[:burst]
-        line, character, version = position.line, position.character, 1
-        before = await server.engine("generations")
-        pending: tuple[str, asyncio.Future] | None = None
+    server.open(uri, position.text)
+    line, character, version = position.line, position.character, 1
+    before = await server.engine("generations")
+    fed = await server.engine("tokensFed")
+    pending: tuple[str, asyncio.Future] | None = None
+    started = time.perf_counter()
+    for n, ch in enumerate(position.expected[:burst]):
+        if n:
+            await asyncio.sleep(keystroke_ms / 1000)
+        if pending is not None and not pending[1].done():
+            server.cancel(pending[0])
+        version += 1
+        server.insert(uri, version, line, character, ch)
+        character += 1
         started = time.perf_counter()
-        for n, ch in enumerate(typed):
-            if n:
-                await asyncio.sleep(keystroke_ms / 1000)
-            if pending is not None and not pending[1].done():
-                server.cancel(pending[0])
-            version += 1
-            server.insert(uri, version, line, character, ch)
-            character += 1
-            started = time.perf_counter()
-            pending = server.inline_request(uri, line, character)
-        assert pending is not None
-        result = await pending[1]
-        waited.append((time.perf_counter() - started) * 1000)
-        generations.append(await server.engine("generations") - before)
-        items = list(result.items) if result is not None else []
-        suggestion = items[0].insert_text if items else ""
-        if len(suggestion) > 2 and "\n" not in suggestion[:2]:
-            version += 1
-            server.insert(uri, version, line, character, suggestion[:2])
-            gens = await server.engine("generations")
-            elapsed, text = await server.complete(uri, line, character + 2)
-            through.append(elapsed)
-            if await server.engine("generations") == gens and text == suggestion[2:]:
-                hits += 1
-        server.close(uri)
-    return {"keystroke_ms": keystroke_ms, "burst_chars": burst, "positions": len(positions),
-            "latency_after_last_keystroke_ms": percentiles(waited),
-            "generations_per_burst": percentiles(generations),
-            "type_through_ms": percentiles(through),
-            "type_through_answered_without_generating": f"{hits}/{len(through)}"}
+        pending = server.inline_request(uri, line, character)
+    assert pending is not None
+    result = await pending[1]
+    row: dict[str, Any] = {"waited_ms": (time.perf_counter() - started) * 1000,
+                           "generations": await server.engine("generations") - before,
+                           "tokens_fed": await server.engine("tokensFed") - fed}
+    items = list(result.items) if result is not None else []
+    suggestion = items[0].insert_text if items else ""
+    if len(suggestion) > 2 and "\n" not in suggestion[:2]:
+        version += 1
+        server.insert(uri, version, line, character, suggestion[:2])
+        gens = await server.engine("generations")
+        row["through_ms"], text = await server.complete(uri, line, character + 2)
+        row["through_hit"] = (await server.engine("generations") == gens
+                              and text == suggestion[2:])
+    server.close(uri)
+    return row
+
+
+async def typing(servers: list[Server], positions: list[Position], keystroke_ms: float,
+                 burst: int) -> list[dict[str, Any]]:
+    rows: list[list[dict[str, Any]]] = [[] for _ in servers]
+    for i, position in enumerate(positions):
+        order = list(enumerate(servers))
+        for s, server in order if i % 2 == 0 else order[::-1]:
+            rows[s].append(await type_then_pause(server, position, f"file:///bench/t{i}.py",
+                                                 keystroke_ms, burst))
+    return [summarize_typing(r, keystroke_ms, burst) for r in rows]
+
+
+def summarize_typing(rows: list[dict[str, Any]], keystroke_ms: float, burst: int) -> dict:
+    through = [r for r in rows if "through_ms" in r]
+    return {"keystroke_ms": keystroke_ms, "burst_chars": burst, "positions": len(rows),
+            "latency_after_last_keystroke_ms": percentiles([r["waited_ms"] for r in rows]),
+            "generations_per_burst": percentiles([r["generations"] for r in rows]),
+            "tokens_fed_per_burst": percentiles([r["tokens_fed"] for r in rows]),
+            "type_through_ms": percentiles([r["through_ms"] for r in through]),
+            "type_through_answered_without_generating":
+                f"{sum(1 for r in through if r['through_hit'])}/{len(through)}"}

@@ -81,10 +81,31 @@ def _lsp(lsp: dict[str, Any]) -> list[str]:
             ["latency after the last keystroke (ms)",
              *_pct(typing["latency_after_last_keystroke_ms"])],
             ["generations per burst", *_pct(typing["generations_per_burst"])],
+            ["tokens fed to the model per burst", *_pct(typing["tokens_fed_per_burst"])],
             ["typing through the suggestion (ms)", *_pct(typing["type_through_ms"])],
         ])
         out += [f"Typed-through requests answered without generating: "
                 f"{typing['type_through_answered_without_generating']}.", ""]
+    before = lsp.get("before")
+    if before:
+        out += [f"Side by side with the server of `{before['root']}` (the engine before this "
+                "work), the same positions, the two servers taking turns:", ""]
+        rows = []
+        for kind, facts in latency.items():
+            old = before["latency"].get(kind, {}).get("latency_ms", {})
+            new = facts["latency_ms"]
+            rows.append([kind, f"{new.get('p50')} / {old.get('p50')}",
+                         f"{new.get('p95')} / {old.get('p95')}"])
+        if typing:
+            old, new = (before["typing"]["latency_after_last_keystroke_ms"],
+                        typing["latency_after_last_keystroke_ms"])
+            rows.append(["typing, after the last keystroke", f"{new.get('p50')} / {old.get('p50')}",
+                         f"{new.get('p95')} / {old.get('p95')}"])
+            old, new = before["typing"]["generations_per_burst"], typing["generations_per_burst"]
+            rows.append(["typing, generations started per burst",
+                         f"{new.get('p50')} / {old.get('p50')}",
+                         f"{new.get('p95')} / {old.get('p95')}"])
+        out += _table(["", "p50 now / before", "p95 now / before"], rows)
     cancel = lsp.get("cancel")
     if cancel:
         out += _table(["cancel", "n", "p50", "p95", "p99", "max"], [

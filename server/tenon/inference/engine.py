@@ -70,6 +70,7 @@ class EngineStats:
 
     generations: int = 0
     forward_calls: int = 0
+    tokens_fed: int = 0  # tokens run through the graph (prompt and generated)
     tokens_generated: int = 0
     cancelled: int = 0
     max_steps_after_cancel: int = 0
@@ -83,6 +84,7 @@ class EngineStats:
             return {
                 "generations": self.generations,
                 "forwardCalls": self.forward_calls,
+                "tokensFed": self.tokens_fed,
                 "tokensGenerated": self.tokens_generated,
                 "cancelled": self.cancelled,
                 "maxStepsAfterCancel": self.max_steps_after_cancel,

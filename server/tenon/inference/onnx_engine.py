@@ -156,6 +156,7 @@ class OnnxEngine:
         """Process ``ids`` after the cached tokens in one pass; the last position's logits."""
         with self.stats.lock:
             self.stats.forward_calls += 1
+            self.stats.tokens_fed += len(ids)
         try:
             return self._store.forward(list(ids))
         except Exception as exc:
