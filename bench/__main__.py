@@ -88,9 +88,9 @@ def meta(args: argparse.Namespace, bundle_path: Path, threads: int) -> dict[str,
     }
 
 
-def floor_section(bundle, graphs: dict[str, Any], threads: int) -> dict[str, Any]:
+def floor_section(bundle, graphs: dict[str, Any], threads: int, device: str) -> dict[str, Any]:
     log("measuring memory bandwidth")
-    bandwidth = floor.memory_bandwidth(threads)
+    bandwidth = floor.gpu_bandwidth() if device == "cuda" else floor.memory_bandwidth(threads)
     out: dict[str, Any] = {"bandwidth": bandwidth, "graphs": {}}
     for name, b in graphs.items():
         variant = b.manifest.graphs[name]
@@ -98,14 +98,16 @@ def floor_section(bundle, graphs: dict[str, Any], threads: int) -> dict[str, Any
     return out
 
 
-def floor_multiples(section: dict[str, Any], engine: dict[str, Any], arch) -> None:
+def floor_multiples(section: dict[str, Any], engine: dict[str, Any], arch, graphs) -> None:
     """Add, per graph and context length, the floor and the engine's decode as a multiple."""
     gbs = section["bandwidth"]["best_read_gbs"]
     for name, facts in section["graphs"].items():
         rows = engine["table"].get(f"ort-{name}", {})
         facts["per_length"] = {}
         for length, row in rows.items():
-            kv = floor.kv_bytes(arch.num_layers, arch.num_kv_heads, arch.head_dim, int(length))
+            itemsize = 2 if graphs[name].manifest.graphs[name].dtype == "float16" else 4
+            kv = floor.kv_bytes(arch.num_layers, arch.num_kv_heads, arch.head_dim, int(length),
+                                itemsize)
             ms = floor.floor_ms(facts["weight_bytes_per_token"] + kv, gbs)
             facts["per_length"][length] = {
                 "kv_bytes": kv, "floor_ms": round(ms, 1),
@@ -113,7 +115,7 @@ def floor_multiples(section: dict[str, Any], engine: dict[str, Any], arch) -> No
                 "multiple": round(row["decode_ms_per_token"] / ms, 2)}
 
 
-def engine_section(bundle, graphs, mode, threads, no_torch) -> dict[str, Any]:
+def engine_section(bundle, graphs, mode, threads, no_torch, device) -> dict[str, Any]:
     codec = TextCodec.load(bundle.file(bundle.manifest.vocabulary.file),
                            bundle.manifest.vocabulary)
     prompts = {n: engine_speed.code_prompt(codec.encode, n) for n in mode["lengths"]}
@@ -121,18 +123,20 @@ def engine_section(bundle, graphs, mode, threads, no_torch) -> dict[str, Any]:
     loads = {}
     for name, b in graphs.items():
         log(f"loading ORT {name}")
-        backend = engine_speed.OrtBackend(b, name, threads)
+        backend = engine_speed.OrtBackend(b, name, threads, device=device)
+        log(f"  provider that runs it: {backend.provider} ({backend.engine.kv_note})")
         loads[backend.name] = round(backend.load_s, 2)
         backends.append(backend)
     first = next(iter(graphs))
-    before = engine_speed.OrtBackend(graphs[first], first, threads, "-before",
+    before = engine_speed.OrtBackend(graphs[first], first, threads, "-before", device=device,
                                      **engine_speed.BEFORE)
     loads[before.name] = round(before.load_s, 2)
     backends.insert(1, before)
     source = None if no_torch else bundles.torch_source(bundle)
     if source is not None:
         log(f"loading transformers from {source}")
-        backend = engine_speed.TorchBackend(source, threads, bundle.manifest.vocabulary.eos_ids)
+        backend = engine_speed.TorchBackend(source, threads, bundle.manifest.vocabulary.eos_ids,
+                                            device)
         loads[backend.name] = round(backend.load_s, 2)
         backends.append(backend)
     elif not no_torch:
@@ -141,7 +145,9 @@ def engine_section(bundle, graphs, mode, threads, no_torch) -> dict[str, Any]:
     for backend in backends:
         backend.close()
     gc.collect()
+    providers = {b.name: b.provider for b in backends}
     return {"table": table, "ratios": engine_speed.ratios(table), "load_s": loads,
+            "providers": providers,
             "new_tokens": mode["new_tokens"], "repeats": mode["repeats"],
             "torch_source": str(source) if source else None}
 
@@ -220,26 +226,33 @@ def main(argv: list[str] | None = None) -> int:
     bundle = load_bundle(bundle_path, check_hashes=False)
     results: dict[str, Any] = {"meta": meta(args, bundle_path, threads)}
     log(f"bench ({results['meta']['mode']}) on {bundle_path}, {threads} threads")
-    cpu = bundle.graph_for("cpu")
-    cpu_key = next(key for key, v in bundle.manifest.graphs.items() if v == cpu)
-    graphs = {cpu_key: bundle}
-    if "engine" in sections or "floor" in sections:
+    if args.device == "cuda":
+        from bench.fp16 import derived_fp16
+
+        bundle = derived_fp16(bundle, log)
+        bundle_path = bundle.path
+    target = bundle.graph_for(args.device)
+    key = next(name for name, v in bundle.manifest.graphs.items() if v == target)
+    graphs = {key: bundle}
+    if args.device == "cpu" and ("engine" in sections or "floor" in sections):
         graphs["q4"] = bundles.derived_q4(bundle, log)
         if "fp32" in bundle.manifest.graphs:
             graphs["fp32"] = bundle
     if "floor" in sections:
-        results["floor"] = floor_section(bundle, graphs, threads)
+        results["floor"] = floor_section(bundle, graphs, threads, args.device)
         log(f"bandwidth: {results['floor']['bandwidth']}")
     if "engine" in sections:
-        results["engine"] = engine_section(bundle, graphs, mode, threads, args.no_torch)
+        results["engine"] = engine_section(bundle, graphs, mode, threads, args.no_torch,
+                                           args.device)
         if "floor" in results:
-            floor_multiples(results["floor"], results["engine"], bundle.manifest.architecture)
+            floor_multiples(results["floor"], results["engine"], bundle.manifest.architecture,
+                            graphs)
     if "lsp" in sections:
-        results["lsp"] = asyncio.run(lsp_section(bundle_path, bundle, cpu_key, mode, args,
+        results["lsp"] = asyncio.run(lsp_section(bundle_path, bundle, key, mode, args,
                                                 threads))
     results["meta"]["load_end"] = round(os.getloadavg()[0], 2)
-    results["targets"] = evaluate(results, cpu_graph=cpu_key)
-    write(results, Path(args.out), args.tag)
+    results["targets"] = evaluate(results, cpu_graph=key)
+    write(results, Path(args.out), args.tag or ("cuda" if args.device == "cuda" else ""))
     return 0
 
 

@@ -33,7 +33,8 @@ def derived_q4(bundle: Bundle, log=print) -> Bundle:
     work = folder.with_name(folder.name + ".partial")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    quantize(bundle.file(fp32.file), work / "decoder.q4.onnx", "q4")
+    quantize(private_copy(bundle, fp32.file, work / "src"), work / "decoder.q4.onnx", "q4")
+    shutil.rmtree(work / "src")
     tokenizer = bundle.manifest.vocabulary.file
     shutil.copyfile(bundle.file(tokenizer), work / tokenizer)
     data = json.loads(bundle.file("manifest.json").read_text())
@@ -48,6 +49,16 @@ def derived_q4(bundle: Bundle, log=print) -> Bundle:
         shutil.rmtree(folder)
     work.rename(folder)
     return load_bundle(folder, check_hashes=False)
+
+
+def private_copy(bundle: Bundle, graph_file: str, folder: Path) -> Path:
+    """A copy of a graph and its data: `onnx` refuses external data files with several hard
+    links ("potential hardlink attack"), and published bundles are hard-linked."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in (graph_file, graph_file + ".data"):
+        if bundle.file(name).is_file():
+            shutil.copyfile(bundle.file(name), folder / name)
+    return folder / graph_file
 
 
 def bundle_bytes(bundle: Bundle, graph: str) -> int:

@@ -58,13 +58,14 @@ BEFORE = {"kv_in_place": False, "prefill_chunk": 1 << 20, "warm_up": False,
 
 class OrtBackend:
     def __init__(self, bundle: Bundle, graph: str, threads: int, label: str = "",
-                 **options: Any) -> None:
+                 device: str = "cpu", **options: Any) -> None:
         started = time.perf_counter()
-        self.engine = OnnxEngine(bundle, EngineOptions(device="cpu", threads=threads,
+        self.engine = OnnxEngine(bundle, EngineOptions(device=device, threads=threads,
                                                        reuse_prefix=False, graph=graph,
                                                        **options))
         self.load_s = time.perf_counter() - started
         self.name = f"ort-{graph}{label}"
+        self.provider = self.engine.provider
 
     def run(self, ids: list[int], new_tokens: int) -> tuple[float, float, list[int]]:
         result = self.engine.generate(ids, SamplingParams(new_tokens), NEVER, CancelToken())
@@ -78,17 +79,21 @@ class OrtBackend:
 class TorchBackend:
     """transformers ``generate`` (greedy, KV cache); a logits processor timestamps steps."""
 
-    def __init__(self, source: Path, threads: int, eos_ids: tuple[int, ...]) -> None:
+    def __init__(self, source: Path, threads: int, eos_ids: tuple[int, ...],
+                 device: str = "cpu") -> None:
         import torch
         from transformers import AutoModelForCausalLM
 
         torch.set_num_threads(threads)
         started = time.perf_counter()
-        self.model = AutoModelForCausalLM.from_pretrained(str(source), dtype=torch.float32)
+        dtype = torch.float16 if device == "cuda" else torch.float32
+        self.model = AutoModelForCausalLM.from_pretrained(str(source), dtype=dtype).to(device)
         self.model.eval()
         self.load_s = time.perf_counter() - started
         self.eos_ids = list(eos_ids)
-        self.name = "torch-fp32"
+        self.device = device
+        self.name = "torch-fp16" if device == "cuda" else "torch-fp32"
+        self.provider = f"torch {device}"
 
     def run(self, ids: list[int], new_tokens: int) -> tuple[float, float, list[int]]:
         import torch
@@ -96,16 +101,18 @@ class TorchBackend:
         stamps: list[float] = []
 
         def clock(_input_ids, scores):
+            if self.device == "cuda":
+                torch.cuda.synchronize()
             stamps.append(time.perf_counter())
             return scores
 
         with torch.inference_mode():
             started = time.perf_counter()
             out = self.model.generate(
-                torch.tensor([ids]), max_new_tokens=new_tokens, do_sample=False,
-                logits_processor=[clock], eos_token_id=self.eos_ids,
-                pad_token_id=self.eos_ids[0], attention_mask=torch.ones(1, len(ids),
-                                                                         dtype=torch.long))
+                torch.tensor([ids], device=self.device), max_new_tokens=new_tokens,
+                do_sample=False, logits_processor=[clock], eos_token_id=self.eos_ids,
+                pad_token_id=self.eos_ids[0],
+                attention_mask=torch.ones(1, len(ids), dtype=torch.long, device=self.device))
         tokens = out[0, len(ids):].tolist()
         while tokens and tokens[-1] in self.eos_ids:
             tokens.pop()
@@ -150,7 +157,7 @@ def measure(
                 log(f"  {backend.name:>10} {length:>5} tokens: prefill {prefill:8.0f} ms, "
                     f"decode {decode:6.1f} ms/token ({len(tokens)} tokens)")
     table: dict[str, Any] = {}
-    reference = results.get("torch-fp32")
+    reference = results.get("torch-fp32") or results.get("torch-fp16")
     for name, per_length in results.items():
         table[name] = {}
         for length, timing in per_length.items():
@@ -162,9 +169,10 @@ def measure(
     return table
 
 
-def ratios(table: dict[str, Any], baseline: str = "torch-fp32") -> dict[str, Any]:
-    """Speed-up of every backend over ``baseline`` (>1: faster), per prompt length."""
+def ratios(table: dict[str, Any]) -> dict[str, Any]:
+    """Speed-up of every backend over transformers (>1: faster), per prompt length."""
     out: dict[str, Any] = {}
+    baseline = "torch-fp32" if "torch-fp32" in table else "torch-fp16"
     if baseline not in table:
         return out
     for name, per_length in table.items():

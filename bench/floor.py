@@ -96,5 +96,33 @@ def memory_bandwidth(threads: int = 2, mib: int = 1024, repeats: int = 5) -> dic
             "best_read_gbs": round(max(sum_gbs, max_gbs), 2)}
 
 
+def gpu_bandwidth(gib: int = 4, repeats: int = 10) -> dict[str, float]:
+    """Device memory bandwidth (GB/s) with torch: a read-only sum and a device-to-device copy."""
+    import torch
+
+    data = torch.ones(gib * 2**30 // 2, dtype=torch.float16, device="cuda")
+    dest = torch.empty_like(data)
+    gb = data.numel() * 2 / 1e9
+
+    def best(run) -> float:
+        run()
+        torch.cuda.synchronize()
+        times = []
+        for _ in range(repeats):
+            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            start.record()
+            run()
+            end.record()
+            torch.cuda.synchronize()
+            times.append(start.elapsed_time(end) / 1000)
+        return min(times)
+
+    read = gb / best(lambda: data.sum(dtype=torch.float32))
+    copy = 2 * gb / best(lambda: dest.copy_(data))
+    return {"read_sum_gbs": round(read, 1), "copy_gbs": round(copy, 1), "threads": 0,
+            "mib": gib * 1024, "device": torch.cuda.get_device_name(),
+            "best_read_gbs": round(max(read, copy / 2), 1)}
+
+
 def floor_ms(bytes_per_step: int, bandwidth_gbs: float) -> float:
     return bytes_per_step / (bandwidth_gbs * 1e9) * 1000
