@@ -4,6 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SERVE_ARGS ?=
+BENCH_ARGS ?=
 DEMO ?= examples/fibonacci.py
 
 .DEFAULT_GOAL := help
@@ -31,10 +32,19 @@ test: bundle ## run every test (unit, LSP end to end, export parity, the real de
 test-fast: install ## run the tests that need no default bundle
 	$(PY) -m pytest -q -m "not slow"
 
+bench: bundle ## benchmark: LSP latency, engine vs transformers, bandwidth floor (~40 min, 2 cores)
+	$(PY) -m bench $(BENCH_ARGS)
+
+bench-quick: bundle ## the benchmark with fewer positions and prompts (~10 min)
+	$(PY) -m bench --quick $(BENCH_ARGS)
+
+bench-gpu: ## the benchmark on CUDA (a GPU machine; environment from GPU=1 scripts/bootstrap.sh)
+	PY=$(PY) bench/gpu.sh $(BENCH_ARGS)
+
 lint: install ## ruff
 	$(VENV)/bin/ruff check server training tests bench
 
 clean: ## remove the virtual environment (bundles in ~/.cache/tenon stay)
 	rm -rf $(VENV)
 
-.PHONY: help install bundle run test test-fast lint clean
+.PHONY: help install bundle run test test-fast bench bench-quick bench-gpu lint clean

@@ -8,14 +8,15 @@
 # placement check, the bench itself); the CUDA paths themselves are untested.
 #
 # Needs: a machine with an NVIDIA GPU and a Python environment with `onnxruntime-gpu`
-# (NOT the CPU `onnxruntime` in the same environment: they overwrite each other), the
-# package's CUDA/cuDNN libraries (`pip install "onnxruntime-gpu[cuda,cudnn]"`), `onnx`,
-# and, for the transformers comparison, torch with CUDA and transformers. No network is
-# used: the default bundle (with its fp32 graph) and its fp32 checkpoint must already be
-# under $TENON_HOME (default ~/.cache/tenon), e.g. copied from a machine that ran
-# `make bundle`.
+# (NOT the CPU `onnxruntime` in the same environment: they overwrite each other) and its
+# CUDA/cuDNN libraries, `onnx`, and for the transformers comparison torch with CUDA:
+# `GPU=1 scripts/bootstrap.sh` makes one (`VENV=.venv-gpu GPU=1 scripts/bootstrap.sh` to
+# keep a CPU .venv). The benchmark itself uses no network: the default bundle (with its
+# fp32 graph) and its fp32 checkpoint must be under $TENON_HOME (default ~/.cache/tenon),
+# from `make bundle` or copied from a machine that ran it.
 #
-# Usage:  PY=/path/to/gpu-env/bin/python bench/gpu.sh [--quick] [other `python -m bench` flags]
+# Usage:  make bench-gpu BENCH_ARGS=--quick
+#         PY=.venv-gpu/bin/python bench/gpu.sh [--quick] [other `python -m bench` flags]
 # Time:   about 2 min for the fp16 conversion (once, cached), then ~3 min (--quick: ~1 min).
 # Output: bench/results/<date>-<host>-cuda.{json,md}, and the provider that actually ran.
 set -euo pipefail
