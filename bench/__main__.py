@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import gc
 import json
+import logging
 import os
 import platform
 import shlex
@@ -218,6 +219,9 @@ async def wait_for_optimised_graph(graph: Path, device: str, timeout: float = 12
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    for name in ("pygls", "pytest_lsp", "tenon", "transformers"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     mode = MODES["quick" if args.quick else "full"]
     threads = args.threads or psutil.cpu_count(logical=False) or 2
     sections = set(args.sections.split(","))

@@ -133,7 +133,7 @@ class OnnxEngine:
     def _warm_up(self) -> None:
         """One prompt-sized and one decode-sized pass: the first request pays no first-run cost."""
         started = time.perf_counter()
-        chunk = max(1, min(self.options.prefill_chunk, 64))
+        chunk = max(1, min(self.options.prefill_chunk, 16))
         self._store.keep(0)
         self._store.forward([0] * chunk)
         self._store.forward([0])
