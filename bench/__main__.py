@@ -57,6 +57,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
     parser.add_argument("--tag", default="", help="suffix for the result file names")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument("--settings", default="{}",
+                        help='server settings as JSON, e.g. \'{"prefixTokens": 512}\'')
     parser.add_argument("--compare-root", default="",
                         help="another checkout whose server runs side by side (e.g. before)")
     return parser.parse_args(argv)
@@ -85,7 +87,8 @@ def meta(args: argparse.Namespace, bundle_path: Path, threads: int) -> dict[str,
         "cpu": cpu, "cores": psutil.cpu_count(logical=False) or os.cpu_count(),
         "memory_gib": round(psutil.virtual_memory().total / 2**30, 1), "threads": threads,
         "bundle": str(bundle_path), "versions": versions,
-        "load_start": round(os.getloadavg()[0], 2),
+        "load_start": round(os.getloadavg()[0], 2), "device": args.device,
+        "server_settings": json.loads(args.settings),
     }
 
 
@@ -160,7 +163,7 @@ async def lsp_section(bundle_path: Path, bundle, cpu_key: str, mode: dict[str, A
     body = [p for p in drawn if p.kind == "body"] or drawn
     out: dict[str, Any] = {"bundle_mib": round(bundles.bundle_bytes(bundle, cpu_key) / 2**20, 1)}
     home = TenonHome.from_env().root
-    options = {"threads": threads}
+    options = {"threads": threads, **json.loads(args.settings)}
     with tempfile.TemporaryDirectory(prefix="tenon-bench-") as tmp:
         logs = Path(tmp)
 
@@ -175,7 +178,7 @@ async def lsp_section(bundle_path: Path, bundle, cpu_key: str, mode: dict[str, A
                                        args.device)
         await first.stop()
         main = server("server")
-        start = await lsp_session.start_facts(main, drawn[0])
+        start = await lsp_session.start_facts(main, drawn[-1])
         start["first_start_to_ready_s"] = cold["start_to_ready_s"]
         start["rss_after_load_mib"] = round(start.pop("rss_after_load_bytes") / 2**20)
         out["start"] = start
