@@ -77,6 +77,8 @@ def meta(args: argparse.Namespace, bundle_path: Path, threads: int) -> dict[str,
                             capture_output=True, text=True).stdout.strip()
     dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True,
                            text=True).stdout.strip()
+    if not commit:  # a `git archive` snapshot: its commit is given in the environment
+        commit, dirty = os.environ.get("BENCH_COMMIT", "unknown"), ""
     cpu = next((line.split(":", 1)[1].strip() for line in
                 Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
                platform.processor())

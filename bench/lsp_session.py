@@ -84,7 +84,7 @@ class Server:
                 await asyncio.sleep(0.1)
 
     async def stats(self) -> Any:
-        return await self.client.protocol.send_request_async("tenon/stats", {})
+        return plain(await self.client.protocol.send_request_async("tenon/stats", {}))
 
     async def engine(self, name: str) -> int:
         return int(field(field(await self.stats(), "engine"), name) or 0)
@@ -130,6 +130,17 @@ class Server:
             self._sampler.cancel()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.client.shutdown_session(), 30)
+
+
+def plain(obj: Any) -> Any:
+    """A response object (pygls makes named tuples of JSON objects) as dicts and lists."""
+    if hasattr(obj, "_asdict"):
+        return {k: plain(v) for k, v in obj._asdict().items()}
+    if isinstance(obj, dict):
+        return {k: plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [plain(v) for v in obj]
+    return obj
 
 
 def request_logs(log_file: Path) -> list[dict[str, str]]:
@@ -198,43 +209,61 @@ def summarize_latency(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+async def cancel_once(server: Server, position: Position, uri: str, stage: str) -> dict:
+    """Send ``$/cancelRequest`` while the engine is in ``stage`` ("decode" or "prompt")."""
+    server.open(uri, position.text)
+    cancelled = await server.engine("cancelled")
+    calls, steps = await server.engine("forwardCalls"), await server.engine("decodeSteps")
+    msg_id, future = server.inline_request(uri, position.line, position.character)
+    while True:
+        if stage == "decode" and await server.engine("decodeSteps") >= steps + 3:
+            break
+        if stage == "prompt" and await server.engine("forwardCalls") >= calls + 1:
+            break
+        await asyncio.sleep(0.002)
+    sent = time.perf_counter()
+    server.cancel(msg_id)
+    while await server.engine("cancelled") <= cancelled:
+        await asyncio.sleep(0.002)
+    client_ms = (time.perf_counter() - sent) * 1000
+    with contextlib.suppress(Exception):
+        await future
+    engine = field(await server.stats(), "engine")
+    server.close(uri)
+    return {"client_ms": client_ms,
+            "engine_ms": float(field(engine, "lastCancelToStopMs") or 0.0),
+            "step_ms": float(field(engine, "lastDecodeStepMs") or 0.0),
+            "steps_after": int(field(engine, "maxStepsAfterCancel") or 0)}
+
+
 async def cancel_latency(server: Server, positions: list[Position], repeats: int) -> dict:
-    """``$/cancelRequest`` while the engine decodes, to the engine's cancelled counter moving."""
-    samples, steps, internal = [], [], []
-    for i in range(repeats):
-        position = positions[i % len(positions)]
-        uri = f"file:///bench/cancel{i}.py"
-        server.open(uri, position.text)
-        cancelled = await server.engine("cancelled")
-        calls = await server.engine("forwardCalls")
-        msg_id, future = server.inline_request(uri, position.line, position.character)
-        while await server.engine("forwardCalls") < calls + 4:  # prefill + 3 decode steps
-            await asyncio.sleep(0.005)
-        sent = time.perf_counter()
-        server.cancel(msg_id)
-        while await server.engine("cancelled") <= cancelled:
-            await asyncio.sleep(0.002)
-        samples.append((time.perf_counter() - sent) * 1000)
-        with contextlib.suppress(Exception):
-            await future
-        engine = field(await server.stats(), "engine")
-        internal.append(float(field(engine, "lastCancelToStopMs") or 0.0))
-        steps.append(float(field(engine, "lastDecodeStepMs") or 0.0))
-        server.close(uri)
-    return {"cancel_to_engine_stopped_ms": percentiles(samples),
-            "engine_cancel_to_stop_ms": percentiles(internal),
-            "decode_step_ms": percentiles(steps), "repeats": repeats}
+    """Cancel during decoding (within one step?) and during the prompt (within one chunk?)."""
+    out: dict[str, Any] = {"repeats": repeats}
+    for stage in ("decode", "prompt"):
+        rows = [await cancel_once(server, positions[i % len(positions)],
+                                  f"file:///bench/cancel-{stage}{i}.py", stage)
+                for i in range(repeats)]
+        prefix = "" if stage == "decode" else "prompt_"
+        out[f"{prefix}cancel_to_engine_stopped_ms"] = percentiles([r["client_ms"] for r in rows])
+        out[f"{prefix}engine_cancel_to_stop_ms"] = percentiles([r["engine_ms"] for r in rows])
+        if stage == "decode":
+            out["decode_step_ms"] = percentiles([r["step_ms"] for r in rows])
+            out["max_steps_after_cancel"] = max(r["steps_after"] for r in rows)
+    return out
 
 
 async def type_then_pause(server: Server, position: Position, uri: str, keystroke_ms: float,
                           burst: int) -> dict[str, Any]:
-    """Type ``burst`` characters of the real line at a fixed pace, then wait for the answer.
+    """At a position (its first request answered: the cursor arrived there), type ``burst``
+    characters of the real line at a fixed pace, then wait for the answer.
 
     As VS Code does, every keystroke sends the change and a new request and cancels the
     request still in flight. Then the user types the first two characters of the suggestion.
     """
     server.open(uri, position.text)
     line, character, version = position.line, position.character, 1
+    arrived, _ = await server.complete(uri, line, character)  # the cursor arrives: cold
+    await asyncio.sleep(0.3)
     before = await server.engine("generations")
     fed = await server.engine("tokensFed")
     pending: tuple[str, asyncio.Future] | None = None
@@ -252,6 +281,7 @@ async def type_then_pause(server: Server, position: Position, uri: str, keystrok
     assert pending is not None
     result = await pending[1]
     row: dict[str, Any] = {"waited_ms": (time.perf_counter() - started) * 1000,
+                           "arrival_ms": arrived,
                            "generations": await server.engine("generations") - before,
                            "tokens_fed": await server.engine("tokensFed") - fed}
     items = list(result.items) if result is not None else []
@@ -282,6 +312,7 @@ def summarize_typing(rows: list[dict[str, Any]], keystroke_ms: float, burst: int
     through = [r for r in rows if "through_ms" in r]
     return {"keystroke_ms": keystroke_ms, "burst_chars": burst, "positions": len(rows),
             "latency_after_last_keystroke_ms": percentiles([r["waited_ms"] for r in rows]),
+            "arrival_ms": percentiles([r["arrival_ms"] for r in rows]),
             "generations_per_burst": percentiles([r["generations"] for r in rows]),
             "tokens_fed_per_burst": percentiles([r["tokens_fed"] for r in rows]),
             "type_through_ms": percentiles([r["through_ms"] for r in through]),

@@ -73,11 +73,13 @@ def _lsp(lsp: dict[str, Any]) -> list[str]:
                     ""]
     typing = lsp.get("typing")
     if typing:
-        out += [f"Typing: {typing['burst_chars']} characters of the real line at one keystroke "
+        out += [f"Typing: at a position whose first request was answered (the cursor arrived), "
+                f"{typing['burst_chars']} characters of the real line at one keystroke "
                 f"every {typing['keystroke_ms']:.0f} ms (each a change and a request, the one "
                 f"in flight cancelled, as VS Code does), then a pause; then the first two "
                 f"characters of the suggestion typed ({typing['positions']} positions):", ""]
         out += _table(["", "n", "p50", "p95", "p99", "max"], [
+            ["first request at the position (cold, ms)", *_pct(typing.get("arrival_ms", {}))],
             ["latency after the last keystroke (ms)",
              *_pct(typing["latency_after_last_keystroke_ms"])],
             ["generations per burst", *_pct(typing["generations_per_burst"])],
@@ -109,12 +111,17 @@ def _lsp(lsp: dict[str, Any]) -> list[str]:
     cancel = lsp.get("cancel")
     if cancel:
         out += _table(["cancel", "n", "p50", "p95", "p99", "max"], [
-            ["`$/cancelRequest` → engine stopped (client view, ms)",
+            ["while decoding: `$/cancelRequest` → engine stopped (client view, ms)",
              *_pct(cancel["cancel_to_engine_stopped_ms"])],
-            ["cancel flag → engine stopped (engine view, ms)",
+            ["while decoding: cancel flag → engine stopped (engine view, ms)",
              *_pct(cancel["engine_cancel_to_stop_ms"])],
             ["one decode step (ms)", *_pct(cancel["decode_step_ms"])],
+            ["while reading the prompt: `$/cancelRequest` → stopped (client view, ms)",
+             *_pct(cancel.get("prompt_cancel_to_engine_stopped_ms", {}))],
         ])
+        out += [f"Most forward passes run after a cancel: {cancel.get('max_steps_after_cancel')} "
+                "(the one in flight). The prompt is read in chunks of 256 tokens, so a cancel "
+                "while reading it waits for the chunk in flight.", ""]
     return out
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import onnxruntime as ort
 
-from tenon.bundle import Bundle, load_bundle, used_files, verify_hashes
+from tenon.bundle import Bundle, BundleError, load_bundle, used_files, verify_hashes
 from tenon.inference.onnx_engine import EngineOptions, OnnxEngine, choose_providers, select_variant
 from tenon.inference.prompt_anchor import PromptAnchors
 from tenon.inference.recent import RecentCompletions
@@ -54,10 +55,26 @@ def load_model(settings: Settings, check_hashes: bool = True) -> LoadedModel:
     bundle = load_bundle(resolve_bundle_path(settings).resolve(), check_hashes=False)
     options = EngineOptions(device=settings.device, threads=settings.threads)
     choice = choose_providers(options.device, ort.get_available_providers())
-    if check_hashes:  # hash what this device reads; sizes of every file were checked
-        verify_hashes(bundle, used_files(bundle.manifest, select_variant(bundle, options, choice)))
-    codec = TextCodec.load(bundle.file(bundle.manifest.vocabulary.file), bundle.manifest.vocabulary)
-    # the token texts (for token healing) are built while the engine loads, not on request
-    threading.Thread(target=codec.token_texts, name="tenon-token-texts", daemon=True).start()
-    engine = OnnxEngine(bundle, options)
+    hashing = None
+    if check_hashes:  # hash what this device reads (sizes of every file were checked), on
+        # another core while the engine loads: a mismatch still fails the load, and explains
+        # a load error better than the load error itself
+        names = used_files(bundle.manifest, select_variant(bundle, options, choice))
+        hashing = ThreadPoolExecutor(1, "tenon-hash").submit(verify_hashes, bundle, names)
+    try:
+        codec = TextCodec.load(bundle.file(bundle.manifest.vocabulary.file),
+                               bundle.manifest.vocabulary)
+        # the token texts (for token healing) are built while the engine loads, not on request
+        threading.Thread(target=codec.token_texts, name="tenon-token-texts", daemon=True).start()
+        engine = OnnxEngine(bundle, options)
+    except Exception:
+        if hashing is not None:
+            hashing.result()
+        raise
+    if hashing is not None:
+        try:
+            hashing.result()
+        except BundleError:
+            engine.close()
+            raise
     return LoadedModel(bundle, codec, engine, (time.perf_counter() - started) * 1000)

@@ -72,6 +72,7 @@ class EngineStats:
     forward_calls: int = 0
     tokens_fed: int = 0  # tokens run through the graph (prompt and generated)
     tokens_generated: int = 0
+    decode_steps: int = 0  # forward passes of one generated token
     cancelled: int = 0
     max_steps_after_cancel: int = 0
     errors: int = 0
@@ -86,6 +87,7 @@ class EngineStats:
                 "forwardCalls": self.forward_calls,
                 "tokensFed": self.tokens_fed,
                 "tokensGenerated": self.tokens_generated,
+                "decodeSteps": self.decode_steps,
                 "cancelled": self.cancelled,
                 "maxStepsAfterCancel": self.max_steps_after_cancel,
                 "errors": self.errors,

@@ -236,6 +236,8 @@ class OnnxEngine:
                 result.finish_reason = "cancelled"
                 break
             logits = self.feed([token])
+            with self.stats.lock:
+                self.stats.decode_steps += 1
         result.decode_ms = (time.perf_counter() - decode_start) * 1000
         return self._finish(result, result.finish_reason, cancel)
 
