@@ -209,46 +209,63 @@ def summarize_latency(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-async def cancel_once(server: Server, position: Position, uri: str, stage: str) -> dict:
-    """Send ``$/cancelRequest`` while the engine is in ``stage`` ("decode" or "prompt")."""
+async def cancel_once(server: Server, position: Position, uri: str,
+                      stage: str) -> dict | None:
+    """Send ``$/cancelRequest`` while the engine is in ``stage`` ("decode" or "prompt").
+
+    None when the completion finished before the engine reached that stage.
+    """
     server.open(uri, position.text)
-    cancelled = await server.engine("cancelled")
+    cancelled, generations = await server.engine("cancelled"), await server.engine("generations")
     calls, steps = await server.engine("forwardCalls"), await server.engine("decodeSteps")
     msg_id, future = server.inline_request(uri, position.line, position.character)
-    while True:
-        if stage == "decode" and await server.engine("decodeSteps") >= steps + 3:
-            break
-        if stage == "prompt" and await server.engine("forwardCalls") >= calls + 1:
-            break
-        await asyncio.sleep(0.002)
-    sent = time.perf_counter()
-    server.cancel(msg_id)
-    while await server.engine("cancelled") <= cancelled:
-        await asyncio.sleep(0.002)
-    client_ms = (time.perf_counter() - sent) * 1000
-    with contextlib.suppress(Exception):
-        await future
-    engine = field(await server.stats(), "engine")
-    server.close(uri)
-    return {"client_ms": client_ms,
-            "engine_ms": float(field(engine, "lastCancelToStopMs") or 0.0),
-            "step_ms": float(field(engine, "lastDecodeStepMs") or 0.0),
-            "steps_after": int(field(engine, "maxStepsAfterCancel") or 0)}
+    try:
+        while not future.done():
+            if stage == "decode" and await server.engine("decodeSteps") >= steps + 3:
+                break
+            if stage == "prompt" and await server.engine("forwardCalls") >= calls + 1:
+                break
+            await asyncio.sleep(0.002)
+        if future.done():
+            return None
+        sent = time.perf_counter()
+        server.cancel(msg_id)
+        while await server.engine("generations") <= generations:  # the engine is done
+            await asyncio.sleep(0.002)
+        client_ms = (time.perf_counter() - sent) * 1000
+        with contextlib.suppress(Exception):
+            await future
+        engine = field(await server.stats(), "engine")
+        if int(field(engine, "cancelled") or 0) <= cancelled:
+            return None  # it finished before the cancel arrived
+        if stage == "prompt" and int(field(engine, "decodeSteps") or 0) > steps:
+            return None  # the prompt was read before the cancel arrived
+        return {"client_ms": client_ms,
+                "engine_ms": float(field(engine, "lastCancelToStopMs") or 0.0),
+                "step_ms": float(field(engine, "lastDecodeStepMs") or 0.0),
+                "steps_after": int(field(engine, "maxStepsAfterCancel") or 0)}
+    finally:
+        server.close(uri)
 
 
 async def cancel_latency(server: Server, positions: list[Position], repeats: int) -> dict:
     """Cancel during decoding (within one step?) and during the prompt (within one chunk?)."""
     out: dict[str, Any] = {"repeats": repeats}
     for stage in ("decode", "prompt"):
-        rows = [await cancel_once(server, positions[i % len(positions)],
-                                  f"file:///bench/cancel-{stage}{i}.py", stage)
-                for i in range(repeats)]
+        rows: list[dict] = []
+        for i in range(3 * repeats):
+            if len(rows) == repeats:
+                break
+            row = await cancel_once(server, positions[i % len(positions)],
+                                    f"file:///bench/cancel-{stage}{i}.py", stage)
+            if row is not None:
+                rows.append(row)
         prefix = "" if stage == "decode" else "prompt_"
         out[f"{prefix}cancel_to_engine_stopped_ms"] = percentiles([r["client_ms"] for r in rows])
         out[f"{prefix}engine_cancel_to_stop_ms"] = percentiles([r["engine_ms"] for r in rows])
         if stage == "decode":
             out["decode_step_ms"] = percentiles([r["step_ms"] for r in rows])
-            out["max_steps_after_cancel"] = max(r["steps_after"] for r in rows)
+            out["max_steps_after_cancel"] = max((r["steps_after"] for r in rows), default=None)
     return out
 
 
