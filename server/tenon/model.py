@@ -55,23 +55,22 @@ def load_model(settings: Settings, check_hashes: bool = True) -> LoadedModel:
     bundle = load_bundle(resolve_bundle_path(settings).resolve(), check_hashes=False)
     options = EngineOptions(device=settings.device, threads=settings.threads)
     choice = choose_providers(options.device, ort.get_available_providers())
-    hashing = None
-    if check_hashes:  # hash what this device reads (sizes of every file were checked), on
-        # another core while the engine loads: a mismatch still fails the load, and explains
-        # a load error better than the load error itself
-        names = used_files(bundle.manifest, select_variant(bundle, options, choice))
-        hashing = ThreadPoolExecutor(1, "tenon-hash").submit(verify_hashes, bundle, names)
-    try:
-        codec = TextCodec.load(bundle.file(bundle.manifest.vocabulary.file),
-                               bundle.manifest.vocabulary)
-        # the token texts (for token healing) are built while the engine loads, not on request
-        threading.Thread(target=codec.token_texts, name="tenon-token-texts", daemon=True).start()
-        engine = OnnxEngine(bundle, options)
-    except Exception:
-        if hashing is not None:
+    names = used_files(bundle.manifest, select_variant(bundle, options, choice))
+    with ThreadPoolExecutor(1, "tenon-hash") as pool:
+        # hash what this device reads (the sizes of every file were checked) on another core
+        # while the engine loads: a mismatch still fails the load, and explains a load error
+        # better than the load error itself
+        hashing = pool.submit(verify_hashes, bundle, names if check_hashes else [])
+        try:
+            codec = TextCodec.load(bundle.file(bundle.manifest.vocabulary.file),
+                                   bundle.manifest.vocabulary)
+            # token texts (for token healing) are built while the engine loads, not on request
+            threading.Thread(target=codec.token_texts, name="tenon-token-texts",
+                             daemon=True).start()
+            engine = OnnxEngine(bundle, options)
+        except Exception:
             hashing.result()
-        raise
-    if hashing is not None:
+            raise
         try:
             hashing.result()
         except BundleError:
