@@ -4,6 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SERVE_ARGS ?=
+BENCH_ARGS ?=
 DEMO ?= examples/fibonacci.py
 CLIENT := vscode-client
 NODE_STAMP := $(CLIENT)/node_modules/.installed
@@ -36,6 +37,15 @@ test: bundle ## run every test (unit, LSP end to end, export parity, the real de
 test-fast: install ## run the tests that need no default bundle
 	$(PY) -m pytest -q -m "not slow"
 
+bench: bundle ## benchmark: LSP latency, engine vs transformers, bandwidth floor (~40 min, 2 cores)
+	$(PY) -m bench $(BENCH_ARGS)
+
+bench-quick: bundle ## the benchmark with fewer positions and prompts (~10 min)
+	$(PY) -m bench --quick $(BENCH_ARGS)
+
+bench-gpu: ## the benchmark on CUDA (a GPU machine; environment from GPU=1 scripts/bootstrap.sh)
+	PY=$(PY) bench/gpu.sh $(BENCH_ARGS)
+
 bench-reliability: bundle ## protocol fuzz (12,000 messages), edit storm, 2-minute load → bench/results/reliability-*.json
 	$(PY) bench/reliability_fuzz.py
 	$(PY) bench/reliability_storm.py
@@ -63,4 +73,4 @@ clean: ## remove the virtual environment and the extension's build (caches in ~/
 	rm -rf $(VENV) $(CLIENT)/node_modules $(CLIENT)/out $(CLIENT)/*.vsix
 
 .PHONY: help install bundle run test test-fast lint vsix test-client test-vscode clean \
-	bench-reliability
+	bench bench-quick bench-gpu bench-reliability

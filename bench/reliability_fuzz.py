@@ -1,12 +1,13 @@
 """Protocol fuzz: at least 10,000 hostile messages against the real server over stdio.
 
-A seeded generator (tests/support/fuzz.py) mixes malformed framing (lengths that lie both
-ways, garbage headers, truncated bodies, invalid JSON), wrong types, unknown methods,
-positions outside the document or inside surrogate pairs, combining characters, CRLF/CR
-and other line breaks, and 10 MB documents. Figures: messages tried, crashes, requests
-without an answer, error responses by code, and whether the server still completes the
-reference document exactly as before. The main run is a UTF-16 client (VS Code); shorter
-runs negotiate UTF-8 and UTF-32. Uses the tiny trained test model (fast completions).
+A seeded generator (tests/support/fuzz.py, driven by fuzz_session.py) mixes malformed
+framing (lengths that lie both ways, garbage headers, truncated bodies, invalid JSON), wrong
+types, unknown methods, positions outside the document or inside surrogate pairs, combining
+characters, CRLF/CR and other line breaks, and 10 MB documents. Figures: messages tried,
+crashes, requests without an answer, error responses by code, and whether the server still
+completes the reference document exactly as before. The main run is a UTF-16 client (VS
+Code); shorter runs negotiate UTF-8 and UTF-32. Uses the tiny trained test model (fast
+completions).
 
     python bench/reliability_fuzz.py [--messages 10000] [--seed 7] [--bundle PATH]
 """
@@ -31,7 +32,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--bundle", default="", help="bundle (default: the tiny test model)")
     args = parser.parse_args()
-    from tests.support.fuzz import fuzz_session
+    from tests.support.fuzz_session import fuzz_session
 
     load = [round(x, 2) for x in os.getloadavg()]
     bundle = Path(args.bundle) if args.bundle else tiny_bundle()

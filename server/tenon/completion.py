@@ -81,9 +81,12 @@ def stop_check(model: LoadedModel, policy: StopPolicy, skip: str = ""):
     return check
 
 
-def healed(ids: list[int], prompt: BuiltPrompt, model: LoadedModel) -> tuple[list[int], str]:
-    """Back off the last token of a plain prompt (FIM prompts end in a marker token)."""
-    if prompt.fim or not ids:
+def healed(
+    ids: list[int], prompt: BuiltPrompt, model: LoadedModel, typed: str = ""
+) -> tuple[list[int], str]:
+    """Back off the last token of a plain prompt, or of the text typed after a FIM prompt
+    (a FIM prompt itself ends in a marker token)."""
+    if (prompt.fim and not typed) or not ids:
         return ids, ""
     texts = model.codec.token_texts().texts
     return back_off(ids, texts.__getitem__, set(model.codec.special_ids))
@@ -103,9 +106,9 @@ def generate_text(
 
 def _attempt(
     model: LoadedModel, prompt: BuiltPrompt, params: SamplingParams, ctx: CursorContext,
-    policy: StopPolicy, cancel: CancelToken, python: bool,
+    policy: StopPolicy, cancel: CancelToken, python: bool, typed: str = "",
 ) -> tuple[GenerationResult, Finished]:
-    ids, forced = healed(model.codec.encode(prompt.text), prompt, model)
+    ids, forced = healed(model.codec.encode(prompt.text + typed), prompt, model, typed)
     result, text = generate_text(model, ids, forced, params, policy, cancel)
     if result.finish_reason == "cancelled":
         return result, Finished("", "cancelled")
@@ -132,11 +135,13 @@ def complete(
         settings.top_p,
         seed,
     )
-    prompt = make_prompt(ctx, settings, model, context, short_path(snapshot.uri),
-                         params.max_new_tokens)
+    prompt, typed = model.anchors.prompt_for(  # typing at the cursor keeps the FIM prompt
+        snapshot, ctx.mode, (budgets_of(settings), context, params.max_new_tokens),
+        lambda: make_prompt(ctx, settings, model, context, short_path(snapshot.uri),
+                            params.max_new_tokens))
     prepared = time.perf_counter()
     python = snapshot.language_id == "python"
-    result, done = _attempt(model, prompt, params, ctx, policy, cancel, python)
+    result, done = _attempt(model, prompt, params, ctx, policy, cancel, python, typed)
     if prompt.fim and not done.text and ctx.mode != modes.LINE and not cancel.cancelled:
         # the model saw nothing to put in the middle: ask again without the suffix
         plain = make_prompt(replace(ctx, suffix=""), settings, model, context,

@@ -103,6 +103,7 @@ async def test_cancelling_the_awaiting_task_cancels_the_generation(tiny_qwen):
     def long_job(token):
         def mark(ids):
             started.set()
+            token.wait(30)  # the model would reach its end of text in 54 tokens otherwise
             return False
         result = engine.generate([5, 6, 7], SamplingParams(100_000), mark, token)
         results.append(result)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.fuzz import fuzz_session
+from tests.support.fuzz_session import fuzz_session
 
 
 @pytest.mark.parametrize(("encoding", "count", "seed"),

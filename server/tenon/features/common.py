@@ -74,12 +74,17 @@ async def compute_completion(
     if snapshot is None:
         return None
     settings = ls.settings
+    reused = offered_again(ls, snapshot, request_id, kind)
+    if reused is not None:
+        return snapshot, reused
 
     def job(token):
         model = ls.model
         if model is None:
             raise EngineError("no model is loaded")
-        return complete(snapshot, settings, model, token, context_for(ls, snapshot))
+        done = complete(snapshot, settings, model, token, context_for(ls, snapshot))
+        model.recent.remember(snapshot, done.text, done.mode, settings)
+        return done
 
     try:
         result = await ls.runner.run(uri, job)
@@ -105,6 +110,20 @@ def _failed(ls: TenonServer, request_id: int, kind: str, why: str) -> None:
         return None
     ls.notifier.failed("completions", f"completion failed: {why}")
     return None
+
+
+def offered_again(
+    ls: TenonServer, snapshot: Snapshot, request_id: int, kind: str
+) -> Completion | None:
+    """The rest of a recent suggestion the user is typing through, without generating."""
+    model = ls.model
+    reuse = model.recent.lookup(snapshot, ls.settings) if model is not None else None
+    if reuse is None:
+        return None
+    ls.runner.cancel(snapshot.uri, "superseded by a recent suggestion")
+    log.info("#%d %s recent=hit mode=%s typed=%d chars=%d", request_id, kind, reuse.mode,
+             len(reuse.typed), len(reuse.text))
+    return Completion(reuse.text, reuse.mode, "recent", None)
 
 
 def _checked(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -38,6 +39,7 @@ class CancelToken:
         self._event = threading.Event()
         self.reason = ""
         self.step_at_cancel: int | None = None
+        self.cancelled_at: float | None = None  # time.perf_counter() of the cancel
         self._step_source: Callable[[], int] | None = None
 
     def bind(self, step_source: Callable[[], int]) -> None:
@@ -48,6 +50,7 @@ class CancelToken:
         if self._event.is_set():
             return
         self.reason = reason
+        self.cancelled_at = time.perf_counter()
         if self._step_source is not None:
             self.step_at_cancel = self._step_source()
         self._event.set()
@@ -56,6 +59,10 @@ class CancelToken:
     def cancelled(self) -> bool:
         return self._event.is_set()
 
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to ``seconds``, waking early if cancelled; True if cancelled."""
+        return self._event.wait(seconds)
+
 
 @dataclass
 class EngineStats:
@@ -63,21 +70,29 @@ class EngineStats:
 
     generations: int = 0
     forward_calls: int = 0
+    tokens_fed: int = 0  # tokens run through the graph (prompt and generated)
     tokens_generated: int = 0
+    decode_steps: int = 0  # forward passes of one generated token
     cancelled: int = 0
     max_steps_after_cancel: int = 0
     errors: int = 0
+    last_cancel_to_stop_ms: float = 0.0  # the cancel flag set → the engine returned
+    last_decode_step_ms: float = 0.0  # mean decode step of the last generation
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def snapshot(self) -> dict[str, int]:
+    def snapshot(self) -> dict[str, float]:
         with self.lock:
             return {
                 "generations": self.generations,
                 "forwardCalls": self.forward_calls,
+                "tokensFed": self.tokens_fed,
                 "tokensGenerated": self.tokens_generated,
+                "decodeSteps": self.decode_steps,
                 "cancelled": self.cancelled,
                 "maxStepsAfterCancel": self.max_steps_after_cancel,
                 "errors": self.errors,
+                "lastCancelToStopMs": round(self.last_cancel_to_stop_ms, 2),
+                "lastDecodeStepMs": round(self.last_decode_step_ms, 2),
             }
 
 

@@ -2,9 +2,11 @@
 
 The graph takes ``input_ids`` and ``position_ids`` for any number of new tokens plus the
 past keys and values of every layer, and returns the last position's logits with the
-updated cache. An empty past makes the same graph a prefill. The cache of the last request
-is kept, so a prompt that starts with the tokens already processed (the user typed a few
-more characters) only feeds the new ones.
+updated cache. An empty past makes the same graph a prefill. The cache lives in
+preallocated buffers written in place where the graph allows it (:mod:`kv_buffers`). The
+cache of the last request is kept, so a prompt that starts with the tokens already
+processed (the user typed a few more characters) only feeds the new ones; the prompt is fed
+in chunks, with the cancel flag checked between them, and every chunk stays cached.
 """
 
 from __future__ import annotations
@@ -26,18 +28,20 @@ from tenon.inference.engine import (
     StopCheck,
 )
 from tenon.inference.healing import ForcedPrefix
+from tenon.inference.kv_buffers import BoundKv, KvStore, PlainKv
 from tenon.inference.sampling import choose_token
+from tenon.inference.session import SessionError, open_session
 
 log = logging.getLogger(__name__)
 
-# Dynamic int8 quantization scales activations per tensor, over every token fed at once:
-# a long prompt in one piece loses precision (measured: the greedy body of a 1,300-token
-# prompt went wrong in one piece and matched fp32 in 128-token pieces). Such graphs are
-# prefilled in chunks, the last prompt token on its own.
-PREFILL_CHUNK = {"int8": 128}
 CUDA = "CUDAExecutionProvider"
 CPU = "CPUExecutionProvider"
 NUMPY_DTYPES = {"float32": np.float32, "float16": np.float16}
+# Dynamic int8 quantization scales activations per tensor, over every token fed at once:
+# a long prompt in one piece loses precision (measured: the greedy body of a 1,300-token
+# prompt went wrong in one piece and matched fp32 in 128-token pieces). Such graphs are
+# prefilled in chunks of at most this many tokens, the last prompt token on its own.
+PREFILL_CHUNK = {"int8": 128}
 
 
 class EngineError(Exception):
@@ -74,6 +78,10 @@ class EngineOptions:
     threads: int = 0  # 0: ONNX Runtime's default
     reuse_prefix: bool = True
     graph: str = ""  # a graph variant of the bundle by name; empty: the one for the device
+    kv_in_place: bool = True  # preallocated KV buffers written in place, when the graph allows
+    prefill_chunk: int = 256  # prompt tokens per forward pass (cancel is checked between)
+    warm_up: bool = True  # run the graph once at load, so the first request is not slower
+    optimized_cache: bool = True  # save ONNX Runtime's optimised graph under $TENON_HOME
 
 
 @dataclass(frozen=True)
@@ -107,20 +115,6 @@ def select_variant(bundle: Bundle, options: EngineOptions, choice: ProviderChoic
     return bundle.graph_for(choice.device)
 
 
-@dataclass
-class KvCache:
-    """Past keys and values of every layer, and the tokens they cover."""
-
-    arrays: dict[str, np.ndarray]
-    token_ids: list[int]
-
-    def truncated(self, length: int) -> KvCache:
-        return KvCache(
-            {name: array[:, :, :length, :] for name, array in self.arrays.items()},
-            self.token_ids[:length],
-        )
-
-
 def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
     n = min(len(a), len(b))
     for i in range(n):
@@ -138,7 +132,13 @@ class OnnxEngine:
         self.stats = EngineStats()
         choice = choose_providers(options.device, ort.get_available_providers())
         self.variant = select_variant(bundle, options, choice)
-        self.session = self._open_session(choice)
+        try:
+            opened = open_session(bundle, self.variant, list(choice.providers), options.threads,
+                                  options.kv_in_place, options.optimized_cache)
+        except SessionError as exc:
+            raise engine_error("ONNX Runtime cannot load " + self.variant.file,
+                               exc.__cause__ or exc) from exc
+        self.session = opened.session
         self.provider = self.session.get_providers()[0]
         if choice.device == "cuda" and self.provider != CUDA:
             raise EngineError(
@@ -146,84 +146,78 @@ class OnnxEngine:
                 f"{self.provider}; see the log for the CUDA error, or set device to cpu."
             )
         self.provider_note = choice.note
-        self._dtype = NUMPY_DTYPES.get(self.variant.dtype, np.float32)
-        self._cache: KvCache | None = None
-        log.info("engine ready: %s (%s), graph %s", self.provider, choice.note, self.variant.file)
+        self.kv_note = opened.note
+        self._store = self._make_store(opened.kv_in_place)
+        if options.warm_up:
+            self._warm_up()
+        log.info("engine ready: %s (%s), graph %s, %s", self.provider, choice.note,
+                 self.variant.file, opened.note)
 
-    def _open_session(self, choice: ProviderChoice) -> ort.InferenceSession:
-        opts = ort.SessionOptions()
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if self.options.threads > 0:
-            opts.intra_op_num_threads = self.options.threads
-        opts.log_severity_level = 3
-        path = self.bundle.file(self.variant.file)
-        try:
-            return ort.InferenceSession(str(path), opts, providers=list(choice.providers))
-        except Exception as exc:  # onnxruntime raises its own untyped errors
-            raise engine_error(f"ONNX Runtime cannot load {path.name}", exc) from exc
+    def _make_store(self, in_place: bool) -> KvStore:
+        manifest = self.bundle.manifest
+        dtype = NUMPY_DTYPES.get(self.variant.dtype, np.float32)
+        if in_place:
+            return BoundKv(self.session, manifest.io, manifest.architecture, dtype, self.device)
+        return PlainKv(self.session, manifest.io, manifest.architecture, dtype)
+
+    def _warm_up(self) -> None:
+        """One prompt-sized and one decode-sized pass: the first request pays no first-run cost."""
+        started = time.perf_counter()
+        chunk = max(1, min(self.options.prefill_chunk, 16))
+        self._store.keep(0)
+        self._store.forward([0] * chunk)
+        self._store.forward([0])
+        self._store.keep(0)
+        log.info("warm-up: %.0f ms", (time.perf_counter() - started) * 1000)
 
     @property
     def device(self) -> str:
         return "cuda" if self.provider == CUDA else "cpu"
 
-    def _empty_cache(self) -> KvCache:
-        arch = self.bundle.manifest.architecture
-        io = self.bundle.manifest.io
-        shape = (1, arch.num_kv_heads, 0, arch.head_dim)
-        arrays = {}
-        for layer in range(arch.num_layers):
-            arrays[io.past_key.format(layer=layer)] = np.zeros(shape, self._dtype)
-            arrays[io.past_value.format(layer=layer)] = np.zeros(shape, self._dtype)
-        return KvCache(arrays, [])
+    @property
+    def kv_in_place(self) -> bool:
+        return isinstance(self._store, BoundKv)
 
-    def _forward(self, new_ids: Sequence[int], cache: KvCache) -> tuple[np.ndarray, KvCache]:
-        io = self.bundle.manifest.io
-        start = len(cache.token_ids)
-        feed = {io.input_ids: np.asarray([new_ids], dtype=np.int64), **cache.arrays}
-        if io.position_ids:
-            positions = np.arange(start, start + len(new_ids), dtype=np.int64)
-            feed[io.position_ids] = positions[None, :]
-        names = [io.logits]
-        layers = range(self.bundle.manifest.architecture.num_layers)
-        for layer in layers:
-            names += [io.present_key.format(layer=layer), io.present_value.format(layer=layer)]
+    def reset(self) -> None:
+        """Forget the cached tokens."""
+        self._store.keep(0)
+
+    def feed(self, ids: Sequence[int]) -> np.ndarray:
+        """Process ``ids`` after the cached tokens in one pass; the last position's logits."""
         with self.stats.lock:
             self.stats.forward_calls += 1
+            self.stats.tokens_fed += len(ids)
         try:
-            outputs = self.session.run(names, feed)
+            return self._store.forward(list(ids))
         except Exception as exc:  # onnxruntime raises its own untyped errors
             with self.stats.lock:
                 self.stats.errors += 1
-            self._cache = None
+            self._store.keep(0)
             raise engine_error("ONNX Runtime failed during generation", exc) from exc
-        arrays = {}
-        for i, layer in enumerate(layers):
-            arrays[io.past_key.format(layer=layer)] = outputs[1 + 2 * i]
-            arrays[io.past_value.format(layer=layer)] = outputs[2 + 2 * i]
-        return outputs[0][0, -1], KvCache(arrays, [*cache.token_ids, *new_ids])
 
-    def _start_cache(self, prompt_ids: Sequence[int]) -> KvCache:
-        """The longest cached prefix of the prompt, leaving at least one token to feed."""
-        cache = self._cache
-        if cache is None or not self.options.reuse_prefix:
-            return self._empty_cache()
-        keep = min(common_prefix(cache.token_ids, prompt_ids), len(prompt_ids) - 1)
-        return cache.truncated(keep) if keep > 0 else self._empty_cache()
+    def _reusable(self, prompt_ids: Sequence[int]) -> int:
+        """How many leading prompt tokens are cached, leaving at least one token to feed."""
+        if not self.options.reuse_prefix:
+            return 0
+        return min(common_prefix(self._store.tokens, prompt_ids), len(prompt_ids) - 1)
 
-    def _prefill(
-        self, ids: list[int], cache: KvCache, cancel: CancelToken
-    ) -> tuple[np.ndarray | None, KvCache]:
-        """Feed the prompt, in chunks where the graph needs it; None logits if cancelled."""
-        chunk = PREFILL_CHUNK.get(self.variant.quantization or "", 0)
-        if chunk:
-            while len(ids) > 1:
-                part = ids[: min(chunk, len(ids) - 1)]
-                _, cache = self._forward(part, cache)
-                self._cache = cache
-                ids = ids[len(part) :]
-                if cancel.cancelled:
-                    return None, cache
-        return self._forward(ids, cache)
+    def _prefill(self, prompt_ids: Sequence[int], cancel: CancelToken) -> np.ndarray | None:
+        """Feed the uncached part of the prompt in chunks; None if cancelled in between.
+
+        Each chunk stays in the cache, so the work of a request cancelled mid-prompt serves
+        the next one (a burst of keystrokes shares its prefix).
+        """
+        self._store.keep(self._reusable(prompt_ids))
+        rest = list(prompt_ids[len(self._store.tokens):])
+        step = max(1, self.options.prefill_chunk)
+        quantized = PREFILL_CHUNK.get(self.variant.quantization or "")
+        pieces = _pieces(rest, min(step, quantized) if quantized else step, bool(quantized))
+        logits = None
+        for piece in pieces:
+            if cancel.cancelled:
+                return None
+            logits = self.feed(piece)
+        return logits
 
     def _current_step(self) -> int:
         with self.stats.lock:
@@ -245,18 +239,14 @@ class OnnxEngine:
             self.bundle.manifest.vocabulary.stop_ids
         )
         started = time.perf_counter()
-        cache = self._start_cache(prompt_ids)
-        reused = len(cache.token_ids)
+        reused = self._reusable(prompt_ids)
         result = GenerationResult([], "length", 0.0, len(prompt_ids), reused, 0.0, 0.0,
                                   self.provider)
-        if cancel.cancelled:
-            return self._finish(result, "cancelled", cancel)
-        logits, cache = self._prefill(list(prompt_ids[reused:]), cache, cancel)
+        logits = None if cancel.cancelled else self._prefill(prompt_ids, cancel)
         if logits is None:
             return self._finish(result, "cancelled", cancel)
         result.prompt_ms = (time.perf_counter() - started) * 1000
         decode_start = time.perf_counter()
-        self._cache = cache
         for _ in range(params.max_new_tokens):
             if cancel.cancelled:  # checked before every step: at most the one in flight runs
                 result.finish_reason = "cancelled"
@@ -277,8 +267,9 @@ class OnnxEngine:
             if cancel.cancelled:
                 result.finish_reason = "cancelled"
                 break
-            logits, cache = self._forward([token], cache)
-            self._cache = cache
+            logits = self.feed([token])
+            with self.stats.lock:
+                self.stats.decode_steps += 1
         result.decode_ms = (time.perf_counter() - decode_start) * 1000
         return self._finish(result, result.finish_reason, cancel)
 
@@ -289,8 +280,13 @@ class OnnxEngine:
         with self.stats.lock:
             self.stats.generations += 1
             self.stats.tokens_generated += len(result.token_ids)
+            if len(result.token_ids) > 1:
+                self.stats.last_decode_step_ms = result.decode_ms / (len(result.token_ids) - 1)
             if reason == "cancelled":
                 self.stats.cancelled += 1
+                if cancel.cancelled_at is not None:
+                    self.stats.last_cancel_to_stop_ms = (
+                        time.perf_counter() - cancel.cancelled_at) * 1000
                 if cancel.step_at_cancel is not None:
                     after = self.stats.forward_calls - cancel.step_at_cancel
                     self.stats.max_steps_after_cancel = max(
@@ -299,7 +295,13 @@ class OnnxEngine:
         return result
 
     def close(self) -> None:
-        self._cache = None
+        self._store.close()
+
+
+def _pieces(ids: list[int], step: int, last_alone: bool) -> list[list[int]]:
+    """``ids`` in chunks of ``step``; with ``last_alone`` the last token is a chunk of its own."""
+    head, tail = (ids[:-1], ids[-1:]) if last_alone and len(ids) > 1 else (ids, [])
+    return [head[i : i + step] for i in range(0, len(head), step)] + ([tail] if tail else [])
 
 
 def _masked(logits: np.ndarray, forced: ForcedPrefix | None) -> np.ndarray:

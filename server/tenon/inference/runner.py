@@ -5,6 +5,11 @@ the runner's own single-thread executor (ONNX Runtime uses its own threads insid
 job for the same key (document) cancels the one before it, queued or running, and the
 queue is bounded: when too many jobs wait, the oldest waiting one is cancelled. A job
 cancelled before it starts is answered at once and holds no memory while it waits.
+
+Coalescing: a job that arrives within ``burst_s`` of the previous one for its key (the user
+is typing) waits ``settle_s`` before it starts, unless superseded meanwhile, so a burst of
+keystrokes starts one generation rather than one per key. The first request after a pause
+starts at once.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import asyncio
 import functools
 import logging
 import threading
+import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
@@ -37,6 +43,7 @@ class RunnerStats:
     dropped: int = 0
     client_cancelled: int = 0
     peak_waiting: int = 0
+    coalesced: int = 0  # jobs that waited to settle and were superseded before starting
 
     def snapshot(self) -> dict[str, int]:
         return {
@@ -45,6 +52,7 @@ class RunnerStats:
             "dropped": self.dropped,
             "clientCancelled": self.client_cancelled,
             "peakWaiting": self.peak_waiting,
+            "coalesced": self.coalesced,
         }
 
 
@@ -56,6 +64,7 @@ class _Slot:
     job: Callable[[CancelToken], Any] | None
     token: CancelToken
     started: bool = False
+    not_before: float = 0.0  # monotonic time before which it does not start (a burst)
 
 
 @dataclass(eq=False)
@@ -74,9 +83,12 @@ class _Pending:
 
 
 class InferenceRunner:
-    def __init__(self, max_waiting: int = 8) -> None:
+    def __init__(self, max_waiting: int = 8, settle_s: float = 0.03, burst_s: float = 0.4) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tenon-infer")
         self._latest: dict[str, _Pending] = {}
+        self._last_submit: dict[str, float] = {}
+        self._settle_s = settle_s
+        self._burst_s = burst_s
         self._waiting: OrderedDict[int, _Pending] = OrderedDict()
         self._lock = threading.Lock()
         self._max_waiting = max_waiting
@@ -87,8 +99,15 @@ class InferenceRunner:
             return len(self._waiting)
 
     def _register(self, key: str, pending: _Pending) -> None:
+        now = time.monotonic()
         with self._lock:
             self.stats.submitted += 1
+            last = self._last_submit.pop(key, None)
+            self._last_submit[key] = now  # newest last: the oldest keys go first
+            while len(self._last_submit) > 4096:
+                del self._last_submit[next(iter(self._last_submit))]
+            if last is not None and now - last < self._burst_s:
+                pending.slot.not_before = now + self._settle_s
             previous = self._latest.get(key)
             if previous is not None and not previous.token.cancelled:
                 self._cancel(previous, "superseded")
@@ -110,10 +129,15 @@ class InferenceRunner:
             pending.loop.call_soon_threadsafe(_settle, pending.answer, JobCancelled(reason))
 
     def _run(self, slot: _Slot) -> Any:
+        wait = slot.not_before - time.monotonic()
+        if wait > 0 and not slot.token.cancelled:
+            slot.token.wait(wait)  # a newer keystroke cancels this one and ends the wait
         with self._lock:
             self._waiting.pop(id(slot), None)
             job = slot.job
             if job is None or slot.token.cancelled:
+                if slot.not_before:
+                    self.stats.coalesced += 1
                 raise JobCancelled(slot.token.reason)
             slot.started, slot.job = True, None
         return job(slot.token)
@@ -144,6 +168,14 @@ class InferenceRunner:
             raise
         finally:
             self._forget(key, pending)
+
+    def cancel(self, key: str, reason: str) -> None:
+        """Cancel the job of ``key`` (waiting or running), if any."""
+        with self._lock:
+            pending = self._latest.get(key)
+            if pending is not None and not pending.token.cancelled:
+                self._cancel(pending, reason)
+                self.stats.superseded += 1
 
     def cancel_all(self, reason: str = "shutting down") -> None:
         with self._lock:

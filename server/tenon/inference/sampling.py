@@ -16,10 +16,11 @@ def choose_token(
     logits: np.ndarray, params: SamplingParams, rng: np.random.Generator
 ) -> tuple[int, float]:
     """Return the next token id and its log-probability under the model."""
-    logprobs = log_softmax(logits)
-    if params.temperature <= 0.0:
+    if params.temperature <= 0.0:  # greedy: one pass for the log-sum-exp, in float32
         token = int(np.argmax(logits))
-        return token, float(logprobs[token])
+        top = logits[token]
+        return token, -float(np.log(np.sum(np.exp(logits - top), dtype=np.float64)))
+    logprobs = log_softmax(logits)
     scaled = log_softmax(logits / params.temperature)
     probs = np.exp(scaled)
     order = np.argsort(-probs)

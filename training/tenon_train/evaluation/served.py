@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tenon.bundle import Architecture, Vocabulary
+from tenon.inference.prompt_anchor import PromptAnchors
 from tenon.tokenizer import TextCodec
 from tenon_train.evaluation.torch_engine import TorchEngine, TorchEngineOptions
 
@@ -40,6 +41,7 @@ class TorchServed:
     bundle: BundleView
     codec: TextCodec
     engine: TorchEngine
+    anchors: PromptAnchors = field(default_factory=PromptAnchors)  # as the server keeps them
 
     def close(self) -> None:
         self.engine.close()

@@ -60,18 +60,16 @@ def torch_logits(model, ids: list[int]) -> np.ndarray:
 
 def engine_logits(engine: OnnxEngine, ids: list[int]) -> np.ndarray:
     """The engine's next-token logits after the prompt (fresh cache)."""
-    engine.close()
-    cache = engine._empty_cache()
-    logits, _ = engine._forward(ids, cache)
-    return logits
+    engine.reset()
+    return engine.feed(ids)
 
 
 def teacher_forced_agreement(engine: OnnxEngine, ids: list[int], expected: np.ndarray) -> int:
     """How many positions of ``ids`` the engine predicts the same argmax as ``expected``."""
-    cache = engine._empty_cache()
+    engine.reset()
     agree = 0
     for i, token in enumerate(ids):
-        logits, cache = engine._forward([token], cache)
+        logits = engine.feed([token])
         agree += int(np.argmax(logits) == np.argmax(expected[i]))
     return agree
 
