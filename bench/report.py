@@ -120,8 +120,9 @@ def _lsp(lsp: dict[str, Any]) -> list[str]:
              *_pct(cancel.get("prompt_cancel_to_engine_stopped_ms", {}))],
         ])
         out += [f"Most forward passes run after a cancel: {cancel.get('max_steps_after_cancel')} "
-                "(the one in flight). The prompt is read in chunks of 256 tokens, so a cancel "
-                "while reading it waits for the chunk in flight.", ""]
+                "(the one in flight). The prompt is read in chunks (128 tokens for int8 graphs, "
+                "256 otherwise), so a cancel while reading it waits for the chunk in flight.",
+                ""]
     return out
 
 
