@@ -2,6 +2,11 @@
 base vs fine-tuned scores (torch fp32 and the quantized bundle), with the commands.
 
     python bench/training_refresh.py RUN_FOLDER [--out bench/results] [--note TEXT]
+        [--evals $TENON_HOME/evals]
+
+A run that has not finished (no ``report.json`` yet) is written from what it has: the
+dataset card, the training history and the evaluation results in the cache (``--evals``),
+matched to the run's models by path (newest result per model and suite).
 """
 
 from __future__ import annotations
@@ -26,14 +31,55 @@ def scores(results: dict) -> list[str]:
             f"{(ho or he or {}).get('new_tokens_mean', 0):.1f}"]
 
 
-def evidence(run: Path) -> dict:
-    report = json.loads((run / "report.json").read_text())
+def training_of(history: list[dict]) -> dict:
+    """Tokens and speed from the training history, as the refresh computes them."""
+    steps = [h for h in history if "tokens" in h]
+    seconds = sum(h["seconds"] for h in steps)
+    tokens = sum(h["tokens"] for h in steps)
+    return {"tokens": tokens, "seconds": round(seconds, 1),
+            "tokens_per_second": round(tokens / max(seconds, 1e-9), 2)}
+
+
+def cached_evaluations(run: Path, evals: Path, base: Path) -> dict[str, dict]:
+    """The newest cached result per model and suite for the models of ``run``."""
+    merged, candidate = (run / "train" / "merged").resolve(), (run / "bundle").resolve()
+
+    def label(result: dict) -> str | None:
+        path = Path(result["path"]).resolve()
+        if result["kind"] == "torch":
+            return {base.resolve(): "torch base (fp32)",
+                    merged: "torch fine-tuned (fp32)"}.get(path)
+        if path == candidate:
+            return "candidate bundle (int8)"
+        return f"current bundle {path.name} (int8)"
+
+    found: dict[str, dict] = {}
+    for file in sorted(evals.glob("*.json")):
+        result = json.loads(file.read_text())
+        name = label(result)
+        partial = result["suite"] == "humaneval" and result["summary"].get("n") != 164
+        if name is None or partial:  # another model, or a --limit run
+            continue
+        suites = found.setdefault(name, {})
+        old = suites.get(result["suite"])
+        if old is None or result["created"] > old["created"]:
+            suites[result["suite"]] = {k: v for k, v in result.items() if k != "rows"}
+    return found
+
+
+def evidence(run: Path, evals: Path | None = None) -> dict:
+    done = (run / "report.json").is_file()
+    report = json.loads((run / "report.json").read_text()) if done else {}
     card = json.loads((run / "data" / "card.json").read_text())
     history = json.loads((run / "train" / "history.json").read_text())
     config = json.loads((run / "train" / "train_config.json").read_text())
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True, check=False).stdout.strip()
-    return {"run": str(run), "commit": commit, "command": report["command"],
+    if not done:
+        report = {"command": f"tenon-train refresh --run {run} (not finished)",
+                  "training": training_of(history),
+                  "evaluations": cached_evaluations(run, evals, Path(config["base"]))}
+    return {"run": str(run), "commit": commit, "command": report["command"], "finished": done,
             "dataset": {k: card[k] for k in ("counts", "examples_available", "examples_written",
                                              "heldout_cases", "heldout_doctest_cases",
                                              "groups_per_split", "licences_of_kept_files")},
@@ -66,7 +112,9 @@ def markdown(data: dict, note: str) -> str:
     if data.get("gate"):
         lines += ["", f"Gate: publish **{'yes' if data['gate']['publish'] else 'no'}**"]
         lines += [f"- {r}" for r in data["gate"]["reasons"]]
-    lines += ["", "Stage times (s): " + json.dumps(data["stages_s"]), ""]
+    if data.get("stages_s"):
+        lines += ["", "Stage times (s): " + json.dumps(data["stages_s"])]
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -75,8 +123,9 @@ def main() -> None:
     parser.add_argument("run", type=Path)
     parser.add_argument("--out", type=Path, default=Path("bench/results"))
     parser.add_argument("--note", default="")
+    parser.add_argument("--evals", type=Path, help="evaluation cache, for an unfinished run")
     args = parser.parse_args()
-    data = evidence(args.run)
+    data = evidence(args.run, args.evals)
     stem = f"{dt.date.today().isoformat()}-training-refresh"
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"{stem}.json").write_text(json.dumps(data, indent=1) + "\n")
