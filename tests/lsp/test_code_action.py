@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-import pytest_asyncio
 from lsprotocol import types
 
 from tests.support.lsp_client import (
     field,
     open_doc,
-    server_command,
-    server_env,
-    start,
-    wait_for_state,
 )
 
 ADD = 'def add(a, b):\n    """Return the sum of a and b."""\n    pass\n'
 SQUARE = ('def square(x):\n    """Return x squared.\n\n    >>> square(3)\n'
           '    9\n    """\n    raise NotImplementedError\n')
-
-
-@pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def client(tiny_qwen, tiny_home):
-    command = server_command("--bundle", str(tiny_qwen.path), "--device", "cpu")
-    lsp = await start(command, server_env(tiny_home))
-    await wait_for_state(lsp, {"ready", "error"})
-    yield lsp
-    await lsp.shutdown_session()
 
 
 async def actions_at(client, uri: str, line: int, character: int = 4):

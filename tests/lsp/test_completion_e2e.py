@@ -8,7 +8,6 @@ builder and cut by the same post-processing.
 from __future__ import annotations
 
 import pytest
-import pytest_asyncio
 import torch
 from lsprotocol import types
 
@@ -26,10 +25,6 @@ from tests.support.lsp_client import (
     end_position,
     field,
     open_doc,
-    server_command,
-    server_env,
-    start,
-    wait_for_state,
 )
 
 DOCS = {
@@ -39,15 +34,6 @@ DOCS = {
     "line": "class Stack:\n    def __init__(self):\n        self.items = []\n\n"
             "    def push(self, item):\n        self.items.",
 }
-
-
-@pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def client(tiny_qwen, tiny_home):
-    command = server_command("--bundle", str(tiny_qwen.path), "--device", "cpu")
-    lsp = await start(command, server_env(tiny_home))
-    await wait_for_state(lsp, {"ready", "error"})
-    yield lsp
-    await lsp.shutdown_session()
 
 
 def torch_completion(tiny, text: str, position: types.Position) -> str:

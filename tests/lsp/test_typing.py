@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-import pytest_asyncio
 from lsprotocol import types
 
 from tests.support.lsp_client import (
     end_position,
     field,
     open_doc,
-    server_command,
-    server_env,
-    start,
-    wait_for_state,
 )
 
 DOC = ("class Stack:\n    def __init__(self):\n        self.items = []\n\n"
        "    def push(self, item):\n        self.items.")
-
-
-@pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def client(tiny_qwen, tiny_home):
-    command = server_command("--bundle", str(tiny_qwen.path), "--device", "cpu")
-    lsp = await start(command, server_env(tiny_home))
-    await wait_for_state(lsp, {"ready", "error"})
-    yield lsp
-    await lsp.shutdown_session()
 
 
 async def inline(client, uri: str, position: types.Position) -> list[str]:
