@@ -123,9 +123,10 @@ def apply_edit(document: str, edit: types.TextEdit) -> str:
     return document[: offset(edit.range.start)] + edit.new_text + document[offset(edit.range.end):]
 
 
-async def generate_from_docstring(client, case: Case, document: str, candidates: int) -> dict:
+async def generate_from_docstring(client, case: Case, document: str, candidates: int,
+                                  settings: dict) -> dict:
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
-        settings={"tenon": {"candidates": candidates}}))
+        settings={"tenon": {**settings, "candidates": candidates}}))
     uri = f"file:///stdlib/{case.id}-{candidates}/{case.module}"
     open_case(client, uri, document)
     here = types.Position(case.def_line - 1, len(document.split("\n")[case.def_line - 1]) - 1)
@@ -148,10 +149,10 @@ async def generate_from_docstring(client, case: Case, document: str, candidates:
             "title": resolved.title, "latency_ms": round(latency)}
 
 
-async def run_doctest_case(client, case: Case, candidates: int) -> dict:
+async def run_doctest_case(client, case: Case, candidates: int, settings: dict) -> dict:
     document = case.document()
-    greedy = await generate_from_docstring(client, case, document, 1)
-    ranked = await generate_from_docstring(client, case, document, candidates)
+    greedy = await generate_from_docstring(client, case, document, 1, settings)
+    ranked = await generate_from_docstring(client, case, document, candidates, settings)
     return {"id": case.id, "kind": "doctest", "examples": case.examples, "greedy": greedy,
             "ranked": ranked}
 
@@ -220,12 +221,13 @@ async def run(args: argparse.Namespace) -> dict:
     command = server_command(*(["--bundle", args.bundle] if args.bundle else []))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "server"),
                                                           os.environ.get("PYTHONPATH", "")])}
-    client = await start(command, env)  # this checkout's server, whatever is installed
+    settings = json.loads(args.settings)
+    client = await start(command, env, settings)  # this checkout's server, whatever is installed
     status = await wait_for_state(client, {"ready", "error"}, timeout=300)
     rows = []
     for number, case in enumerate(cases, 1):
         if case.kind == "doctest":
-            rows.append(await run_doctest_case(client, case, args.candidates))
+            rows.append(await run_doctest_case(client, case, args.candidates, settings))
         else:
             rows.append(await run_inline_case(client, case))
         print(f"[{number}/{len(cases)}] {case.kind} {case.id}", file=sys.stderr, flush=True)
@@ -242,6 +244,8 @@ def main() -> None:
     parser.add_argument("--candidates", type=int, default=4)
     parser.add_argument("--bundle", default="")
     parser.add_argument("--out", default="")
+    parser.add_argument("--settings", default="{}",
+                        help='server settings as JSON, e.g. \'{"prefixTokens": 512}\'')
     args = parser.parse_args()
     started = time.perf_counter()
     outcome = asyncio.run(run(args))

@@ -103,6 +103,12 @@ class Server:
             types.VersionedTextDocumentIdentifier(uri=uri, version=version),
             [types.TextDocumentContentChangePartial(range=types.Range(here, here), text=text)]))
 
+    def replace(self, uri: str, version: int, start: types.Position, end: types.Position,
+                text: str) -> None:
+        self.client.text_document_did_change(types.DidChangeTextDocumentParams(
+            types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            [types.TextDocumentContentChangePartial(range=types.Range(start, end), text=text)]))
+
     def inline_request(self, uri: str, line: int, character: int) -> tuple[str, asyncio.Future]:
         """Send an inline completion request; return its id and the future of its reply."""
         msg_id = str(uuid.uuid4())
@@ -310,7 +316,38 @@ async def type_then_pause(server: Server, position: Position, uri: str, keystrok
         row["through_ms"], text = await server.complete(uri, line, character + 2)
         row["through_hit"] = (await server.engine("generations") == gens
                               and text == suggestion[2:])
+        character += 2
+    row.update(await press_enter(server, position, uri, (version, line, character)))
     server.close(uri)
+    return row
+
+
+async def press_enter(server: Server, position: Position, uri: str,
+                      at: tuple[int, int, int]) -> dict[str, Any]:
+    """The user finishes the line as the file has it and presses Enter (the editor indents
+    the new line like the one above); ghost text is asked for at the new line. The same
+    text is then opened as a fresh document and asked at the same place: what the cached
+    prompt of the document saved."""
+    version, line, character = at
+    full = position.text.split("\n")[line][: position.character] + position.expected
+    indent = full[: len(full) - len(full.lstrip())]
+    await asyncio.sleep(0.3)
+    fed, generated = await server.engine("tokensFed"), await server.engine("tokensGenerated")
+    server.replace(uri, version + 1, types.Position(line, 0), types.Position(line, character),
+                   full + "\n" + indent)
+    enter_ms, _ = await server.complete(uri, line + 1, len(indent))
+    row = {"enter_ms": enter_ms,
+           "enter_prompt_tokens_fed": (await server.engine("tokensFed") - fed)
+           - (await server.engine("tokensGenerated") - generated)}
+    lines = position.text.split("\n")
+    text = "\n".join([*lines[:line], full, indent, *lines[line + 1:]])
+    fresh = uri.replace(".py", "-fresh.py")
+    server.open(fresh, text)
+    fed, generated = await server.engine("tokensFed"), await server.engine("tokensGenerated")
+    row["enter_fresh_ms"], _ = await server.complete(fresh, line + 1, len(indent))
+    row["enter_fresh_prompt_tokens_fed"] = ((await server.engine("tokensFed") - fed)
+                                            - (await server.engine("tokensGenerated") - generated))
+    server.close(fresh)
     return row
 
 
@@ -334,4 +371,9 @@ def summarize_typing(rows: list[dict[str, Any]], keystroke_ms: float, burst: int
             "tokens_fed_per_burst": percentiles([r["tokens_fed"] for r in rows]),
             "type_through_ms": percentiles([r["through_ms"] for r in through]),
             "type_through_answered_without_generating":
-                f"{sum(1 for r in through if r['through_hit'])}/{len(through)}"}
+                f"{sum(1 for r in through if r['through_hit'])}/{len(through)}",
+            "enter_ms": percentiles([r["enter_ms"] for r in rows]),
+            "enter_prompt_tokens_fed": percentiles([r["enter_prompt_tokens_fed"] for r in rows]),
+            "enter_fresh_ms": percentiles([r["enter_fresh_ms"] for r in rows]),
+            "enter_fresh_prompt_tokens_fed":
+                percentiles([r["enter_fresh_prompt_tokens_fed"] for r in rows])}

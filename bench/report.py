@@ -85,9 +85,14 @@ def _lsp(lsp: dict[str, Any]) -> list[str]:
             ["generations per burst", *_pct(typing["generations_per_burst"])],
             ["tokens fed to the model per burst", *_pct(typing["tokens_fed_per_burst"])],
             ["typing through the suggestion (ms)", *_pct(typing["type_through_ms"])],
+            *_enter_rows(typing),
         ])
         out += [f"Typed-through requests answered without generating: "
                 f"{typing['type_through_answered_without_generating']}.", ""]
+        if "enter_ms" in typing:
+            out += ["Enter: then the rest of the real line and Enter (the new line indented "
+                    "like the one above), ghost text asked at the new line; then the same text "
+                    "opened as a fresh document and asked at the same place.", ""]
     before = lsp.get("before")
     if before:
         out += [f"Side by side with the server of `{before['root']}` (the engine before this "
@@ -154,3 +159,15 @@ def _engine(engine: dict[str, Any], floor: dict[str, Any]) -> list[str]:
         out += _table(["graph", "context", "weights MB/step", "KV MB/step", "floor ms",
                        "engine decode ms", "× floor"], rows)
     return out
+
+
+def _enter_rows(typing: dict[str, Any]) -> list[list[Any]]:
+    if "enter_ms" not in typing:
+        return []
+    return [
+        ["after Enter, document open (ms)", *_pct(typing["enter_ms"])],
+        ["after Enter, prompt tokens fed", *_pct(typing["enter_prompt_tokens_fed"])],
+        ["same place, fresh document (ms)", *_pct(typing["enter_fresh_ms"])],
+        ["same place, fresh document: prompt tokens fed",
+         *_pct(typing["enter_fresh_prompt_tokens_fed"])],
+    ]

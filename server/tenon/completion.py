@@ -42,7 +42,12 @@ def max_tokens_for(mode: str, settings: Settings) -> int:
     return limits.body if mode == modes.DOCSTRING_BODY else limits.block
 
 
-def budgets_of(settings: Settings) -> Budgets:
+def budgets_of(settings: Settings, mode: str) -> Budgets:
+    """The prompt budgets for a mode: the rest of a line has its own (smaller) ones."""
+    if mode == modes.LINE:
+        return Budgets(min(settings.line_prefix_tokens, settings.prefix_tokens),
+                       min(settings.line_suffix_tokens, settings.suffix_tokens),
+                       settings.context_tokens)
     return Budgets(settings.prefix_tokens, settings.suffix_tokens, settings.context_tokens)
 
 
@@ -63,8 +68,8 @@ def make_prompt(
     fim = model.bundle.manifest.vocabulary.fim
     imports = imports_of(ctx.prefix)
     header = ContextSnippet(path, imports) if imports else None
-    budgets = fitted(budgets_of(settings), model.bundle.manifest.architecture.max_positions,
-                     max_new)
+    budgets = fitted(budgets_of(settings, ctx.mode),
+                     model.bundle.manifest.architecture.max_positions, max_new)
     return build_prompt(ctx.prefix, ctx.suffix, budgets, model.codec.count,
                         fim.tokens() if fim else None, context, header)
 
@@ -136,7 +141,7 @@ def complete(
         seed,
     )
     prompt, typed = model.anchors.prompt_for(  # typing at the cursor keeps the FIM prompt
-        snapshot, ctx.mode, (budgets_of(settings), context, params.max_new_tokens),
+        snapshot, ctx.mode, (budgets_of(settings, ctx.mode), context, params.max_new_tokens),
         lambda: make_prompt(ctx, settings, model, context, short_path(snapshot.uri),
                             params.max_new_tokens))
     prepared = time.perf_counter()

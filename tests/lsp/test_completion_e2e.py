@@ -44,8 +44,8 @@ def torch_completion(tiny, text: str, position: types.Position) -> str:
     context = classify(snapshot)
     settings = Settings()
     fim = bundle.manifest.vocabulary.fim
-    prompt = build_prompt(context.prefix, context.suffix, budgets_of(settings), codec.count,
-                          fim.tokens() if fim else None)
+    prompt = build_prompt(context.prefix, context.suffix, budgets_of(settings, context.mode),
+                          codec.count, fim.tokens() if fim else None)
     ids = codec.encode(prompt.text)
     texts = codec.token_texts().texts
     if not prompt.fim:  # token healing, as the server does it

@@ -17,6 +17,8 @@ export const SERVER_KEYS = [
   "prefixTokens",
   "suffixTokens",
   "contextTokens",
+  "linePrefixTokens",
+  "lineSuffixTokens",
   "candidates",
   "logLevel",
 ] as const;

@@ -9,6 +9,7 @@ from tenon.prompt_format import ContextSnippet, FimTokens, PromptParts, render_p
 
 CountTokens = Callable[[str], int]
 CHARS_PER_TOKEN_MAX = 8  # generous: a token is rarely longer than this many characters
+PREFIX_STRIDE_LINES = 16  # most lines between the possible first lines of a cut prefix
 
 
 @dataclass(frozen=True)
@@ -38,23 +39,42 @@ def _fit_lines(lines: list[str], budget: int, count: CountTokens, keep_end: bool
     return lo
 
 
+def _split_lines(text: str) -> list[str]:
+    """``text`` in lines that keep their ``\\n`` (only ``\\n`` ends a line here, so line
+    numbers agree with ``str.count("\\n")``)."""
+    pieces = text.split("\n")
+    return [piece + "\n" for piece in pieces[:-1]] + ([pieces[-1]] if pieces[-1] else [])
+
+
 def cut_prefix(prefix: str, budget: int, count: CountTokens) -> str:
-    """The end of ``prefix`` that fits the budget, starting at a line boundary."""
+    """The end of ``prefix`` that fits the budget, starting at a line boundary.
+
+    The first kept line is moved down to the next multiple of a stride (counted from the
+    top of the document; one line per 64 tokens of budget, at most 16), so the cursor can
+    move by up to a stride's lines, or the user press Enter that many times, and the prompt
+    still starts with the same text: the engine's cached prefix then covers it (a window
+    sliding line by line would share nothing with the prompt before it).
+    """
     if budget <= 0:
         return ""
     window = prefix[-budget * CHARS_PER_TOKEN_MAX :]
     if count(window) <= budget and len(window) == len(prefix):
         return prefix
-    lines = window.splitlines(keepends=True)
-    if len(window) < len(prefix) and lines:
+    lines = _split_lines(window)
+    cut = len(window) < len(prefix)
+    if cut and lines:
         lines = lines[1:]  # the first line of the window may be cut: drop it
     if not lines:
         return ""
     last = lines[-1]
-    keep = _fit_lines(lines[:-1], budget - count(last), count, keep_end=True)
     if count(last) > budget:  # one very long cursor line: keep its end only
         return _cut_chars_end(last, budget, count)
-    return "".join(lines[len(lines) - 1 - keep : -1]) + last
+    keep = _fit_lines(lines[:-1], budget - count(last), count, keep_end=True)
+    start = len(lines) - 1 - keep
+    first_line = prefix.count("\n", 0, len(prefix) - len(window)) + cut  # of lines[0]
+    stride = max(1, min(PREFIX_STRIDE_LINES, budget // 64))
+    aligned = -(-(first_line + start) // stride) * stride - first_line
+    return "".join(lines[aligned if aligned < len(lines) - 1 else start : -1]) + last
 
 
 def _cut_chars_end(text: str, budget: int, count: CountTokens) -> str:
