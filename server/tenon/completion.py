@@ -42,11 +42,17 @@ def max_tokens_for(mode: str, settings: Settings) -> int:
     return limits.body if mode == modes.DOCSTRING_BODY else limits.block
 
 
+TYPING_MODES = (modes.LINE, modes.BLOCK)  # plain code as it is typed: latency first
+
+
 def budgets_of(settings: Settings, mode: str) -> Budgets:
-    """The prompt budgets for a mode: the rest of a line has its own (smaller) ones."""
-    if mode == modes.LINE:
-        return Budgets(min(settings.line_prefix_tokens, settings.prefix_tokens),
-                       min(settings.line_suffix_tokens, settings.suffix_tokens),
+    """The prompt budgets for a mode. Plain code as it is typed (the rest of a line, the next
+    lines of a block) has its own, smaller ones: the answer comes sooner, and both modes cut
+    the prefix alike, so after Enter the new line's prompt starts as the line's did and the
+    engine's cache covers it. Comments and docstrings, which ask for more, keep the larger."""
+    if mode in TYPING_MODES:
+        return Budgets(min(settings.typing_prefix_tokens, settings.prefix_tokens),
+                       min(settings.typing_suffix_tokens, settings.suffix_tokens),
                        settings.context_tokens)
     return Budgets(settings.prefix_tokens, settings.suffix_tokens, settings.context_tokens)
 

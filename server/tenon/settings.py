@@ -39,8 +39,8 @@ class Settings:
     prefix_tokens: int = 1024
     suffix_tokens: int = 256
     context_tokens: int = 256
-    line_prefix_tokens: int = 512  # the budgets for the rest of a line: a shorter prompt
-    line_suffix_tokens: int = 64  # answers sooner, and one line needs less around it
+    typing_prefix_tokens: int = 512  # budgets for plain code as it is typed (rest of a line,
+    typing_suffix_tokens: int = 64  # next lines of a block): a shorter prompt answers sooner
     candidates: int = 4  # bodies tried when a docstring has examples
     log_level: str = "info"
 

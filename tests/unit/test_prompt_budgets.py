@@ -53,13 +53,16 @@ def test_only_newlines_end_lines_when_aligning():
     assert count(kept) <= 1024 and kept.endswith("y = ")
 
 
-def test_the_rest_of_a_line_gets_its_own_smaller_budgets():
+def test_plain_code_as_typed_gets_its_own_smaller_budgets():
     settings = Settings()
-    line = budgets_of(settings, modes.LINE)
-    assert (line.prefix_tokens, line.suffix_tokens) == (
-        settings.line_prefix_tokens, settings.line_suffix_tokens)
-    body = budgets_of(settings, modes.DOCSTRING_BODY)
-    assert (body.prefix_tokens, body.suffix_tokens) == (
-        settings.prefix_tokens, settings.suffix_tokens)
+    for mode in (modes.LINE, modes.BLOCK):  # alike, so Enter keeps the cached prompt start
+        typing = budgets_of(settings, mode)
+        assert (typing.prefix_tokens, typing.suffix_tokens) == (
+            settings.typing_prefix_tokens, settings.typing_suffix_tokens)
+        assert typing.prefix_tokens < settings.prefix_tokens
+    for mode in (modes.DOCSTRING_BODY, modes.COMMENT_INTENT):
+        larger = budgets_of(settings, mode)
+        assert (larger.prefix_tokens, larger.suffix_tokens) == (
+            settings.prefix_tokens, settings.suffix_tokens)
     capped = budgets_of(Settings(prefix_tokens=100, suffix_tokens=10), modes.LINE)
     assert (capped.prefix_tokens, capped.suffix_tokens) == (100, 10)

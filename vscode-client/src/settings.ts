@@ -17,8 +17,8 @@ export const SERVER_KEYS = [
   "prefixTokens",
   "suffixTokens",
   "contextTokens",
-  "linePrefixTokens",
-  "lineSuffixTokens",
+  "typingPrefixTokens",
+  "typingSuffixTokens",
   "candidates",
   "logLevel",
 ] as const;
