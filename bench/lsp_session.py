@@ -336,9 +336,9 @@ async def press_enter(server: Server, position: Position, uri: str,
     server.replace(uri, version + 1, types.Position(line, 0), types.Position(line, character),
                    full + "\n" + indent)
     enter_ms, _ = await server.complete(uri, line + 1, len(indent))
-    row = {"enter_ms": enter_ms,
-           "enter_prompt_tokens_fed": (await server.engine("tokensFed") - fed)
-           - (await server.engine("tokensGenerated") - generated)}
+    made = await server.engine("tokensGenerated") - generated
+    row = {"enter_ms": enter_ms, "enter_tokens_generated": made,
+           "enter_prompt_tokens_fed": await server.engine("tokensFed") - fed - made}
     lines = position.text.split("\n")
     text = "\n".join([*lines[:line], full, indent, *lines[line + 1:]])
     fresh = uri.replace(".py", "-fresh.py")
@@ -374,6 +374,8 @@ def summarize_typing(rows: list[dict[str, Any]], keystroke_ms: float, burst: int
                 f"{sum(1 for r in through if r['through_hit'])}/{len(through)}",
             "enter_ms": percentiles([r["enter_ms"] for r in rows]),
             "enter_prompt_tokens_fed": percentiles([r["enter_prompt_tokens_fed"] for r in rows]),
+            "enter_tokens_generated":
+                percentiles([r.get("enter_tokens_generated", 0) for r in rows]),
             "enter_fresh_ms": percentiles([r["enter_fresh_ms"] for r in rows]),
             "enter_fresh_prompt_tokens_fed":
                 percentiles([r["enter_fresh_prompt_tokens_fed"] for r in rows])}

@@ -91,8 +91,10 @@ def _lsp(lsp: dict[str, Any]) -> list[str]:
                 f"{typing['type_through_answered_without_generating']}.", ""]
         if "enter_ms" in typing:
             out += ["Enter: then the rest of the real line and Enter (the new line indented "
-                    "like the one above), ghost text asked at the new line; then the same text "
-                    "opened as a fresh document and asked at the same place.", ""]
+                    "like the one above), ghost text asked at the new line (block mode: the "
+                    "next lines, not one line, so not held to the single-line target); then "
+                    "the same text opened as a fresh document and asked at the same place.",
+                    ""]
     before = lsp.get("before")
     if before:
         out += [f"Side by side with the server of `{before['root']}` (the engine before this "
@@ -167,6 +169,8 @@ def _enter_rows(typing: dict[str, Any]) -> list[list[Any]]:
     return [
         ["after Enter, document open (ms)", *_pct(typing["enter_ms"])],
         ["after Enter, prompt tokens fed", *_pct(typing["enter_prompt_tokens_fed"])],
+        *([["after Enter, tokens generated", *_pct(typing["enter_tokens_generated"])]]
+          if "enter_tokens_generated" in typing else []),
         ["same place, fresh document (ms)", *_pct(typing["enter_fresh_ms"])],
         ["same place, fresh document: prompt tokens fed",
          *_pct(typing["enter_fresh_prompt_tokens_fed"])],

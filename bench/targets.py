@@ -32,12 +32,6 @@ def evaluate(results: dict[str, Any], cpu_graph: str) -> list[dict[str, Any]]:
                            "≤ 400 / ≤ 1000 ms", f"{typing.get('p50')} / {typing.get('p95')}",
                            typing.get("p50", 1e9) <= 400 and typing.get("p95", 1e9) <= 1000,
                            " ms"))
-    enter = _get(results, "lsp", "typing", "enter_ms") or {}
-    if enter:
-        out.append(_target("single-line p50 / p95 at a new line (Enter, document open)",
-                           "≤ 400 / ≤ 1000 ms", f"{enter.get('p50')} / {enter.get('p95')}",
-                           enter.get("p50", 1e9) <= 400 and enter.get("p95", 1e9) <= 1000,
-                           " ms"))
     per_length = _get(results, "floor", "graphs", cpu_graph, "per_length") or {}
     for length, row in per_length.items():
         out.append(_target(f"{cpu_graph} decode vs bandwidth floor, {length}-token context",
