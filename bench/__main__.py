@@ -244,7 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     key = next(name for name, v in bundle.manifest.graphs.items() if v == target)
     graphs = {key: bundle}
     if args.device == "cpu" and ("engine" in sections or "floor" in sections):
-        graphs["q4"] = bundles.derived_q4(bundle, log)
+        for method in ("q4", "q8"):
+            graphs[method] = bundles.derived(bundle, method, log)
         if "fp32" in bundle.manifest.graphs:
             graphs["fp32"] = bundle
     if "floor" in sections:

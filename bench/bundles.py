@@ -1,9 +1,9 @@
-"""The bundles the benchmark compares: the default one, and a 4-bit variant derived from it.
+"""The bundles the benchmark compares: the default one, and weight-only variants of it.
 
-The default bundle carries an int8 graph (CPU) and the fp32 graph. The 4-bit weight-only
-(MatMulNBits) variant is quantized from that fp32 graph with the exporter's own
-quantization, once, into ``$TENON_HOME/bench/`` (keyed by the fp32 graph's checksum); the
-bundles under ``models/`` are never touched.
+The default bundle carries an int8 graph (CPU) and the fp32 graph. The 4-bit and 8-bit
+weight-only (MatMulNBits) variants are quantized from that fp32 graph with the exporter's
+own quantization, once, into ``$TENON_HOME/bench/`` (keyed by the fp32 graph's checksum);
+the bundles under ``models/`` are never touched.
 """
 
 from __future__ import annotations
@@ -16,34 +16,36 @@ from tenon.bundle import Bundle, file_facts, load_bundle
 from tenon.paths import TenonHome
 
 
-def derived_q4(bundle: Bundle, log=print) -> Bundle:
-    """A bundle with the q4 graph of ``bundle``'s fp32 graph (built on first use)."""
+def derived(bundle: Bundle, method: str, log=print) -> Bundle:
+    """A bundle with the ``method`` ("q4" or "q8") graph of ``bundle``'s fp32 graph (built
+    on first use)."""
     fp32 = bundle.manifest.graphs.get("fp32")
-    if "q4" in bundle.manifest.graphs:
+    if method in bundle.manifest.graphs:
         return bundle
     if fp32 is None:
-        raise SystemExit("the bundle has no fp32 graph to quantize to q4")
+        raise SystemExit(f"the bundle has no fp32 graph to quantize to {method}")
     key = bundle.manifest.files[fp32.file + ".data"]["sha256"][:12]
-    folder = TenonHome.from_env().root / "bench" / f"{bundle.manifest.name}-q4-{key}"
+    folder = TenonHome.from_env().root / "bench" / f"{bundle.manifest.name}-{method}-{key}"
     if (folder / "manifest.json").is_file():
         return load_bundle(folder, check_hashes=False)
     from tenon_train.export.quantize import quantize
 
-    log(f"quantizing {fp32.file} to q4 (MatMulNBits) into {folder} (once)")
+    log(f"quantizing {fp32.file} to {method} (MatMulNBits) into {folder} (once)")
     work = folder.with_name(folder.name + ".partial")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    quantize(private_copy(bundle, fp32.file, work / "src"), work / "decoder.q4.onnx", "q4")
+    graph = f"decoder.{method}.onnx"
+    quantize(private_copy(bundle, fp32.file, work / "src"), work / graph, method)
     shutil.rmtree(work / "src")
     tokenizer = bundle.manifest.vocabulary.file
     shutil.copyfile(bundle.file(tokenizer), work / tokenizer)
     data = json.loads(bundle.file("manifest.json").read_text())
-    data["graphs"] = {"q4": {"file": "decoder.q4.onnx", "dtype": "float32",
-                             "quantization": "q4", "devices": ["cpu"]}}
+    data["graphs"] = {method: {"file": graph, "dtype": "float32",
+                               "quantization": method, "devices": ["cpu"]}}
     names = [p.name for p in work.iterdir() if p.is_file()]
     data["files"] = file_facts(work, names)
-    data["provenance"] = {**data.get("provenance", {}),
-                          "derived": f"q4 of {bundle.path.name}/{fp32.file} by bench/bundles.py"}
+    data["provenance"] = {**data.get("provenance", {}), "derived":
+                          f"{method} of {bundle.path.name}/{fp32.file} by bench/bundles.py"}
     (work / "manifest.json").write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
     if folder.exists():
         shutil.rmtree(folder)

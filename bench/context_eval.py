@@ -27,6 +27,7 @@ import os
 import platform
 import shlex
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -192,7 +193,8 @@ def summarize(rows: list[dict]) -> dict:
 
 def markdown(summary: dict, command: str, meta: dict) -> str:
     lines = [f"# Context evaluation ({meta['date']})", "", f"Command: `{command}`", "",
-             f"Model: {meta['model']} on {meta['provider']}; host {meta['host']}; "
+             f"Model: {meta['model']} on {meta['provider']}; server code at commit "
+             f"`{meta.get('commit', '?')}`; host {meta['host']}; "
              f"{meta['seconds']:.0f} s in all; load average at the end "
              f"{meta['load_average_end']} on {os.cpu_count()} CPUs (latencies are inflated "
              "when it is above the CPU count).", "",
@@ -237,6 +239,16 @@ async def run(args: argparse.Namespace) -> dict:
             "provider": field(status, "provider")}
 
 
+def commit() -> str:
+    """The checkout's commit, with ``+changes`` when the work tree differs from it."""
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    return head + ("+changes" if git("status", "--porcelain", "--", "server") else "")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--limit", type=int, default=10_000, help="cases per kind")
@@ -251,7 +263,7 @@ def main() -> None:
     outcome = asyncio.run(run(args))
     meta = {"date": dt.date.today().isoformat(), "host": platform.node(),
             "model": outcome["model"], "provider": outcome["provider"],
-            "seconds": time.perf_counter() - started,
+            "seconds": time.perf_counter() - started, "commit": commit(),
             "load_average_end": [round(x, 2) for x in os.getloadavg()]}
     command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
     summary = summarize(outcome["rows"])
