@@ -37,7 +37,7 @@ test: bundle ## run every test (unit, LSP end to end, export parity, the real de
 test-fast: install ## run the tests that need no default bundle
 	$(PY) -m pytest -q -m "not slow"
 
-bench: bundle ## benchmark: LSP latency, engine vs transformers, bandwidth floor (~16 min on 2 quiet cores)
+bench: bundle ## benchmark: LSP latency, engine vs transformers, bandwidth floor (~20 min on 2 quiet cores)
 	$(PY) -m bench $(BENCH_ARGS)
 
 bench-quick: bundle ## the benchmark with fewer positions and prompts (~10 min)

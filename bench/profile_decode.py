@@ -36,6 +36,7 @@ from tenon.paths import TenonHome  # noqa: E402
 from tenon.tokenizer import TextCodec  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
+STEPS_KEPT = 16  # the last decode steps (the first few warm the caches)
 
 
 def profiled_options(folder: Path):
@@ -59,9 +60,6 @@ def decode_events(trace: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], li
     nodes = [e for e in trace if e.get("cat") == "Node" and e.get("name", "").endswith(
         "_kernel_time") and any(a <= e["ts"] <= b for a, b in decode)]
     return nodes, [b - a for a, b in decode]
-
-
-STEPS_KEPT = 16  # the last decode steps (the first few warm the caches)
 
 
 def summarize(nodes: list[dict[str, Any]], runs: list[float]) -> dict[str, Any]:
