@@ -196,10 +196,13 @@ async def lsp_section(bundle_path: Path, bundle, cpu_key: str, mode: dict[str, A
         typing = await lsp_session.typing(servers, typing_positions, 120.0, 4)
         out["typing"] = typing[0]
         log(f"typing: {out['typing']['latency_after_last_keystroke_ms']}")
+        switching = await lsp_session.switching(servers, typing_positions)
+        out["switching"] = switching[0]
+        log(f"switching back: {out['switching']['back_ms']}")
         if args.compare_root:
             out["before"] = {"root": args.compare_root,
                              "latency": lsp_session.summarize_latency(rows[1]),
-                             "typing": typing[1]}
+                             "typing": typing[1], "switching": switching[1]}
             await servers[1].stop()
         out["cancel"] = await lsp_session.cancel_latency(main, body, mode["cancel"])
         log(f"cancel: {out['cancel']['cancel_to_engine_stopped_ms']}")

@@ -322,6 +322,19 @@ async def type_then_pause(server: Server, position: Position, uri: str, keystrok
     return row
 
 
+async def prompt_counters(server: Server) -> tuple[int, int, int]:
+    stats = field(await server.stats(), "engine")
+    return tuple(int(field(stats, k) or 0) for k in ("tokensFed", "decodeSteps",
+                                                      "tokensGenerated"))
+
+
+async def prompt_fed_since(server: Server, before: tuple[int, int, int]) -> tuple[int, int]:
+    """Prompt tokens read and tokens generated since ``before``: every token fed that was
+    not a decode step's was a prompt's."""
+    now = await prompt_counters(server)
+    return (now[0] - before[0]) - (now[1] - before[1]), now[2] - before[2]
+
+
 async def press_enter(server: Server, position: Position, uri: str,
                       at: tuple[int, int, int]) -> dict[str, Any]:
     """The user finishes the line as the file has it and presses Enter (the editor indents
@@ -332,21 +345,19 @@ async def press_enter(server: Server, position: Position, uri: str,
     full = position.text.split("\n")[line][: position.character] + position.expected
     indent = full[: len(full) - len(full.lstrip())]
     await asyncio.sleep(0.3)
-    fed, generated = await server.engine("tokensFed"), await server.engine("tokensGenerated")
+    before = await prompt_counters(server)
     server.replace(uri, version + 1, types.Position(line, 0), types.Position(line, character),
                    full + "\n" + indent)
     enter_ms, _ = await server.complete(uri, line + 1, len(indent))
-    made = await server.engine("tokensGenerated") - generated
-    row = {"enter_ms": enter_ms, "enter_tokens_generated": made,
-           "enter_prompt_tokens_fed": await server.engine("tokensFed") - fed - made}
+    fed, made = await prompt_fed_since(server, before)
+    row = {"enter_ms": enter_ms, "enter_tokens_generated": made, "enter_prompt_tokens_fed": fed}
     lines = position.text.split("\n")
     text = "\n".join([*lines[:line], full, indent, *lines[line + 1:]])
     fresh = uri.replace(".py", "-fresh.py")
     server.open(fresh, text)
-    fed, generated = await server.engine("tokensFed"), await server.engine("tokensGenerated")
+    before = await prompt_counters(server)
     row["enter_fresh_ms"], _ = await server.complete(fresh, line + 1, len(indent))
-    row["enter_fresh_prompt_tokens_fed"] = ((await server.engine("tokensFed") - fed)
-                                            - (await server.engine("tokensGenerated") - generated))
+    row["enter_fresh_prompt_tokens_fed"], _ = await prompt_fed_since(server, before)
     server.close(fresh)
     return row
 
@@ -360,6 +371,37 @@ async def typing(servers: list[Server], positions: list[Position], keystroke_ms:
             rows[s].append(await type_then_pause(server, position, f"file:///bench/t{i}.py",
                                                  keystroke_ms, burst))
     return [summarize_typing(r, keystroke_ms, burst) for r in rows]
+
+
+async def switch_back(server: Server, a: Position, b: Position, uri: str) -> dict[str, Any]:
+    """Ghost text in document A, then in document B, then back in A with one character of
+    A's real line typed: the prompt tokens A costs the second time."""
+    uri_a, uri_b = f"{uri}-a.py", f"{uri}-b.py"
+    server.open(uri_a, a.text)
+    await server.complete(uri_a, a.line, a.character)
+    server.open(uri_b, b.text)
+    await server.complete(uri_b, b.line, b.character)
+    before = await prompt_counters(server)
+    server.insert(uri_a, 2, a.line, a.character, a.expected[:1])
+    elapsed, _ = await server.complete(uri_a, a.line, a.character + 1)
+    row = {"back_ms": elapsed, "back_prompt_tokens_fed": (await prompt_fed_since(server,
+                                                                                 before))[0]}
+    server.close(uri_a)
+    server.close(uri_b)
+    return row
+
+
+async def switching(servers: list[Server], positions: list[Position]) -> list[dict[str, Any]]:
+    """:func:`switch_back` on pairs of positions (from different files), servers in turns."""
+    rows: list[list[dict[str, Any]]] = [[] for _ in servers]
+    pairs = list(zip(positions[::2], positions[1::2], strict=False))
+    for i, (a, b) in enumerate(pairs):
+        order = list(enumerate(servers))
+        for s, server in order if i % 2 == 0 else order[::-1]:
+            rows[s].append(await switch_back(server, a, b, f"file:///bench/s{i}"))
+    return [{"pairs": len(r), "back_ms": percentiles([x["back_ms"] for x in r]),
+             "back_prompt_tokens_fed": percentiles([x["back_prompt_tokens_fed"] for x in r])}
+            for r in rows]
 
 
 def summarize_typing(rows: list[dict[str, Any]], keystroke_ms: float, burst: int) -> dict:

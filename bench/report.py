@@ -95,6 +95,14 @@ def _lsp(lsp: dict[str, Any]) -> list[str]:
                     "next lines, not one line, so not held to the single-line target); then "
                     "the same text opened as a fresh document and asked at the same place.",
                     ""]
+    switching = lsp.get("switching")
+    if switching:
+        out += [f"Switching documents ({switching['pairs']} pairs of the typing positions): "
+                "ghost text in A, then in B, then back in A with one character of its line "
+                "typed:", ""]
+        out += _table(["", "n", "p50", "p95", "p99", "max"], [
+            ["back in A (ms)", *_pct(switching["back_ms"])],
+            ["back in A: prompt tokens fed", *_pct(switching["back_prompt_tokens_fed"])]])
     before = lsp.get("before")
     if before:
         out += [f"Side by side with the server of `{before['root']}` (the engine before this "
@@ -114,6 +122,12 @@ def _lsp(lsp: dict[str, Any]) -> list[str]:
             rows.append(["typing, generations started per burst",
                          f"{new.get('p50')} / {old.get('p50')}",
                          f"{new.get('p95')} / {old.get('p95')}"])
+        if switching and "switching" in before:
+            for key, label in (("back_ms", "switching back, ms"),
+                               ("back_prompt_tokens_fed", "switching back, prompt tokens fed")):
+                old, new = before["switching"][key], switching[key]
+                rows.append([label, f"{new.get('p50')} / {old.get('p50')}",
+                             f"{new.get('p95')} / {old.get('p95')}"])
         out += _table(["", "p50 now / before", "p95 now / before"], rows)
     cancel = lsp.get("cancel")
     if cancel:

@@ -29,6 +29,7 @@ from tenon.inference.engine import (
 )
 from tenon.inference.healing import ForcedPrefix
 from tenon.inference.kv_buffers import BoundKv, KvStore, PlainKv
+from tenon.inference.kv_slots import KvSlots, common_prefix
 from tenon.inference.sampling import choose_token
 from tenon.inference.session import SessionError, open_session
 
@@ -82,6 +83,7 @@ class EngineOptions:
     prefill_chunk: int = 256  # prompt tokens per forward pass (cancel is checked between)
     warm_up: bool = True  # run the graph once at load, so the first request is not slower
     optimized_cache: bool = True  # save ONNX Runtime's optimised graph under $TENON_HOME
+    kv_slots: int = 3  # KV caches kept for recent prompts (documents); see kv_slots.py
 
 
 @dataclass(frozen=True)
@@ -115,14 +117,6 @@ def select_variant(bundle: Bundle, options: EngineOptions, choice: ProviderChoic
     return bundle.graph_for(choice.device)
 
 
-def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
-    n = min(len(a), len(b))
-    for i in range(n):
-        if a[i] != b[i]:
-            return i
-    return n
-
-
 class OnnxEngine:
     """Runs a bundle's decode graph with ONNX Runtime."""
 
@@ -147,7 +141,8 @@ class OnnxEngine:
             )
         self.provider_note = choice.note
         self.kv_note = opened.note
-        self._store = self._make_store(opened.kv_in_place)
+        self._slots = KvSlots(lambda: self._make_store(opened.kv_in_place), options.kv_slots)
+        self._store = self._slots.stores[0]  # the slot of the request being run
         if options.warm_up:
             self._warm_up()
         log.info("engine ready: %s (%s), graph %s, %s", self.provider, choice.note,
@@ -180,7 +175,7 @@ class OnnxEngine:
 
     def reset(self) -> None:
         """Forget the cached tokens."""
-        self._store.keep(0)
+        self._slots.reset()
 
     def feed(self, ids: Sequence[int]) -> np.ndarray:
         """Process ``ids`` after the cached tokens in one pass; the last position's logits."""
@@ -239,6 +234,8 @@ class OnnxEngine:
             self.bundle.manifest.vocabulary.stop_ids
         )
         started = time.perf_counter()
+        if self.options.reuse_prefix:
+            self._store = self._slots.pick(prompt_ids)
         reused = self._reusable(prompt_ids)
         result = GenerationResult([], "length", 0.0, len(prompt_ids), reused, 0.0, 0.0,
                                   self.provider)
@@ -295,7 +292,7 @@ class OnnxEngine:
         return result
 
     def close(self) -> None:
-        self._store.close()
+        self._slots.close()
 
 
 def _pieces(ids: list[int], step: int, last_alone: bool) -> list[list[int]]:
