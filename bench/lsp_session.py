@@ -374,21 +374,31 @@ async def typing(servers: list[Server], positions: list[Position], keystroke_ms:
 
 
 async def switch_back(server: Server, a: Position, b: Position, uri: str) -> dict[str, Any]:
-    """Ghost text in document A, then in document B, then back in A with one character of
-    A's real line typed: the prompt tokens A costs the second time."""
+    """Ghost text in document A, then in document B, then back in A with one character
+    typed (A's real next one, unless that types through the suggestion): the prompt tokens
+    A costs the second time."""
     uri_a, uri_b = f"{uri}-a.py", f"{uri}-b.py"
     server.open(uri_a, a.text)
-    await server.complete(uri_a, a.line, a.character)
+    _, suggestion = await server.complete(uri_a, a.line, a.character)
     server.open(uri_b, b.text)
     await server.complete(uri_b, b.line, b.character)
     before = await prompt_counters(server)
-    server.insert(uri_a, 2, a.line, a.character, a.expected[:1])
+    typed = not_continuing(a.expected[:1], suggestion)
+    server.insert(uri_a, 2, a.line, a.character, typed)
     elapsed, _ = await server.complete(uri_a, a.line, a.character + 1)
     row = {"back_ms": elapsed, "back_prompt_tokens_fed": (await prompt_fed_since(server,
                                                                                  before))[0]}
     server.close(uri_a)
     server.close(uri_b)
     return row
+
+
+def not_continuing(wanted: str, suggestion: str) -> str:
+    """``wanted``, or another character where it would type through ``suggestion`` (which
+    is answered from the recent suggestions, without the model)."""
+    if not suggestion.startswith(wanted):
+        return wanted
+    return next(c for c in "xyz" if not suggestion.startswith(c))
 
 
 async def switching(servers: list[Server], positions: list[Position]) -> list[dict[str, Any]]:

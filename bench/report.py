@@ -98,8 +98,9 @@ def _lsp(lsp: dict[str, Any]) -> list[str]:
     switching = lsp.get("switching")
     if switching:
         out += [f"Switching documents ({switching['pairs']} pairs of the typing positions): "
-                "ghost text in A, then in B, then back in A with one character of its line "
-                "typed:", ""]
+                "ghost text in A, then in B, then back in A with one character typed (its "
+                "real next one, or another where that would type through the suggestion):",
+                ""]
         out += _table(["", "n", "p50", "p95", "p99", "max"], [
             ["back in A (ms)", *_pct(switching["back_ms"])],
             ["back in A: prompt tokens fed", *_pct(switching["back_prompt_tokens_fed"])]])
