@@ -25,7 +25,7 @@ from typing import Any
 
 import psutil
 
-from bench import bundles, engine_speed, floor, lsp_session, positions, report
+from bench import bundles, engine_speed, floor, lsp_session, lsp_typing, positions, report
 from bench.targets import evaluate
 from tenon.bundle import load_bundle
 from tenon.inference import optimized_cache
@@ -193,10 +193,10 @@ async def lsp_section(bundle_path: Path, bundle, cpu_key: str, mode: dict[str, A
         out["latency"] = lsp_session.summarize_latency(rows[0])
         out["rows"] = rows[0]
         log(f"latency: { {k: v['latency_ms'] for k, v in out['latency'].items()} }")
-        typing = await lsp_session.typing(servers, typing_positions, 120.0, 4)
+        typing = await lsp_typing.typing(servers, typing_positions, 120.0, 4)
         out["typing"] = typing[0]
         log(f"typing: {out['typing']['latency_after_last_keystroke_ms']}")
-        switching = await lsp_session.switching(servers, typing_positions)
+        switching = await lsp_typing.switching(servers, typing_positions)
         out["switching"] = switching[0]
         log(f"switching back: {out['switching']['back_ms']}")
         if args.compare_root:
