@@ -16,7 +16,6 @@ import os
 import platform
 import shlex
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,7 +24,16 @@ from typing import Any
 
 import psutil
 
-from bench import bundles, engine_speed, floor, lsp_session, lsp_typing, positions, report
+from bench import (
+    bundles,
+    engine_speed,
+    floor,
+    lsp_session,
+    lsp_typing,
+    positions,
+    provenance,
+    report,
+)
 from bench.targets import evaluate
 from tenon.bundle import load_bundle
 from tenon.inference import optimized_cache
@@ -73,19 +81,13 @@ def meta(args: argparse.Namespace, bundle_path: Path, threads: int) -> dict[str,
             versions[name] = __import__(name).__version__
         except ImportError:
             versions[name] = None
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                            capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True,
-                           text=True).stdout.strip()
-    if not commit:  # a `git archive` snapshot: its commit is given in the environment
-        commit, dirty = os.environ.get("BENCH_COMMIT", "unknown"), ""
     cpu = next((line.split(":", 1)[1].strip() for line in
                 Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
                platform.processor())
     return {
         "date": dt.date.today().isoformat(), "host": socket.gethostname(),
         "command": " ".join(shlex.quote(a) for a in ["python", "-m", "bench", *sys.argv[1:]]),
-        "mode": "quick" if args.quick else "full", "commit": commit + ("+dirty" if dirty else ""),
+        "mode": "quick" if args.quick else "full", "commit": provenance.commit(),
         "cpu": cpu, "cores": psutil.cpu_count(logical=False) or os.cpu_count(),
         "memory_gib": round(psutil.virtual_memory().total / 2**30, 1), "threads": threads,
         "bundle": str(bundle_path), "versions": versions,

@@ -27,7 +27,6 @@ import os
 import platform
 import shlex
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -37,6 +36,7 @@ sys.path[:0] = [str(ROOT / "server"), str(ROOT)]
 
 from lsprotocol import types  # noqa: E402
 
+from bench import provenance  # noqa: E402
 from bench.context_cases import CASES, Case, docstring_of  # noqa: E402
 from tenon.doctests import run_doctests  # noqa: E402
 from tests.support.lsp_client import field, server_command, start, wait_for_state  # noqa: E402
@@ -239,16 +239,6 @@ async def run(args: argparse.Namespace) -> dict:
             "provider": field(status, "provider")}
 
 
-def commit() -> str:
-    """The checkout's commit, with ``+changes`` when the work tree differs from it."""
-    def git(*args: str) -> str:
-        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
-        return done.stdout.strip() if done.returncode == 0 else ""
-
-    head = git("rev-parse", "--short", "HEAD") or "unknown"
-    return head + ("+changes" if git("status", "--porcelain", "--", "server") else "")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--limit", type=int, default=10_000, help="cases per kind")
@@ -263,7 +253,7 @@ def main() -> None:
     outcome = asyncio.run(run(args))
     meta = {"date": dt.date.today().isoformat(), "host": platform.node(),
             "model": outcome["model"], "provider": outcome["provider"],
-            "seconds": time.perf_counter() - started, "commit": commit(),
+            "seconds": time.perf_counter() - started, "commit": provenance.commit(),
             "load_average_end": [round(x, 2) for x in os.getloadavg()]}
     command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
     summary = summarize(outcome["rows"])

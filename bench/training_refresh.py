@@ -14,8 +14,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import subprocess
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import provenance
 
 COLUMNS = ("HumanEval pass@1", "held-out edit sim.", "exact", "parses", "doctests", "tokens")
 
@@ -73,8 +77,10 @@ def evidence(run: Path, evals: Path | None = None) -> dict:
     card = json.loads((run / "data" / "card.json").read_text())
     history = json.loads((run / "train" / "history.json").read_text())
     config = json.loads((run / "train" / "train_config.json").read_text())
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True, check=False).stdout.strip()
+    commit = provenance.commit()
+    if not done and evals is None:
+        raise SystemExit(f"{run} has not finished (no report.json): pass --evals with the "
+                         "evaluation cache ($TENON_HOME/evals) to write what it has")
     if not done:
         report = {"command": f"tenon-train refresh --run {run} (not finished)",
                   "training": training_of(history),

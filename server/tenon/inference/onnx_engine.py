@@ -196,13 +196,15 @@ class OnnxEngine:
             return 0
         return min(common_prefix(self._store.tokens, prompt_ids), len(prompt_ids) - 1)
 
-    def _prefill(self, prompt_ids: Sequence[int], cancel: CancelToken) -> np.ndarray | None:
-        """Feed the uncached part of the prompt in chunks; None if cancelled in between.
+    def _prefill(self, prompt_ids: Sequence[int], reused: int,
+                 cancel: CancelToken) -> np.ndarray | None:
+        """Feed the prompt after its ``reused`` cached tokens in chunks; None if cancelled
+        in between.
 
         Each chunk stays in the cache, so the work of a request cancelled mid-prompt serves
         the next one (a burst of keystrokes shares its prefix).
         """
-        self._store.keep(self._reusable(prompt_ids))
+        self._store.keep(reused)
         rest = list(prompt_ids[len(self._store.tokens):])
         step = max(1, self.options.prefill_chunk)
         quantized = PREFILL_CHUNK.get(self.variant.quantization or "")
@@ -239,7 +241,7 @@ class OnnxEngine:
         reused = self._reusable(prompt_ids)
         result = GenerationResult([], "length", 0.0, len(prompt_ids), reused, 0.0, 0.0,
                                   self.provider)
-        logits = None if cancel.cancelled else self._prefill(prompt_ids, cancel)
+        logits = None if cancel.cancelled else self._prefill(prompt_ids, reused, cancel)
         if logits is None:
             return self._finish(result, "cancelled", cancel)
         result.prompt_ms = (time.perf_counter() - started) * 1000
