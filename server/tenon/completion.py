@@ -145,6 +145,7 @@ def complete(
         settings.temperature if temperature is None else temperature,
         settings.top_p,
         seed,
+        settings.draft_tokens,
     )
     prompt, typed = model.anchors.prompt_for(  # typing at the cursor keeps the FIM prompt
         snapshot, ctx.mode, (budgets_of(settings, ctx.mode), context, params.max_new_tokens),

@@ -42,6 +42,7 @@ class Settings:
     typing_prefix_tokens: int = 512  # budgets for plain code as it is typed (rest of a line,
     typing_suffix_tokens: int = 64  # next lines of a block): a shorter prompt answers sooner
     candidates: int = 4  # bodies tried when a docstring has examples
+    draft_tokens: int = 4  # greedy: tokens guessed from the context, checked in one pass
     log_level: str = "info"
 
 

@@ -20,6 +20,7 @@ export const SERVER_KEYS = [
   "typingPrefixTokens",
   "typingSuffixTokens",
   "candidates",
+  "draftTokens",
   "logLevel",
 ] as const;
 

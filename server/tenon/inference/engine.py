@@ -18,6 +18,7 @@ class SamplingParams:
     temperature: float = 0.0
     top_p: float = 1.0
     seed: int = 0
+    draft_tokens: int = 0  # greedy only: tokens drafted from the context per step (0: off)
 
 
 @dataclass
@@ -72,7 +73,9 @@ class EngineStats:
     forward_calls: int = 0
     tokens_fed: int = 0  # tokens run through the graph (prompt and generated)
     tokens_generated: int = 0
-    decode_steps: int = 0  # forward passes of one generated token
+    decode_steps: int = 0  # forward passes of generated tokens (one, or one and a draft)
+    tokens_drafted: int = 0  # tokens fed as drafts after a generated one (prompt_lookup)
+    drafts_accepted: int = 0  # drafted tokens the model chose too (kept in the output)
     cancelled: int = 0
     max_steps_after_cancel: int = 0
     errors: int = 0
@@ -88,6 +91,8 @@ class EngineStats:
                 "tokensFed": self.tokens_fed,
                 "tokensGenerated": self.tokens_generated,
                 "decodeSteps": self.decode_steps,
+                "tokensDrafted": self.tokens_drafted,
+                "draftsAccepted": self.drafts_accepted,
                 "cancelled": self.cancelled,
                 "maxStepsAfterCancel": self.max_steps_after_cancel,
                 "errors": self.errors,

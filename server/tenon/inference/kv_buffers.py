@@ -22,17 +22,20 @@ import numpy as np
 import onnxruntime as ort
 
 from tenon.bundle import Architecture, GraphIO
-from tenon.inference.graph_rewrite import PAST_LENGTH_INPUT
+from tenon.inference.graph_rewrite import NUM_LOGITS_INPUT, PAST_LENGTH_INPUT
 
 GROW_STEP = 64  # capacities are multiples of this many positions
 
 
 class KvStore(Protocol):
     tokens: list[int]
+    multi_logits: bool  # ``score`` works: the graph scores several last positions
 
     def keep(self, length: int) -> None: ...
 
     def forward(self, new_ids: Sequence[int]) -> np.ndarray: ...
+
+    def score(self, new_ids: Sequence[int]) -> np.ndarray: ...
 
     def close(self) -> None: ...
 
@@ -60,7 +63,9 @@ class BoundKv:
         self.capacity = 0
         self._buffers: list[tuple[str, str, ort.OrtValue]] = []
         self._host: list[np.ndarray] = []  # CPU: the arrays behind the buffers
-        self._logits = np.empty((1, 1, arch.vocab_size), dtype=output_dtype(session, io.logits))
+        self.multi_logits = NUM_LOGITS_INPUT in {i.name for i in session.get_inputs()}
+        self._logits_dtype = output_dtype(session, io.logits)
+        self._logits: dict[int, np.ndarray] = {}  # output buffers by positions scored
         self._grow(capacity)
 
     def _shape(self, capacity: int) -> list[int]:
@@ -103,6 +108,17 @@ class BoundKv:
         del self.tokens[length:]
 
     def forward(self, new_ids: Sequence[int]) -> np.ndarray:
+        """Feed ``new_ids``; the last position's logits."""
+        return self._run(new_ids, 1)[-1]
+
+    def score(self, new_ids: Sequence[int]) -> np.ndarray:
+        """Feed ``new_ids``; the logits after each of them, one row per token (needs a graph
+        rewritten to score several positions: ``multi_logits``)."""
+        if not self.multi_logits:
+            raise ValueError("this graph scores the last position only")
+        return self._run(new_ids, len(new_ids))
+
+    def _run(self, new_ids: Sequence[int], scored: int) -> np.ndarray:
         start = len(self.tokens)
         if start + len(new_ids) > self.capacity:
             self._grow(start + len(new_ids))
@@ -111,19 +127,27 @@ class BoundKv:
         if self.io.position_ids:
             binding.bind_cpu_input(self.io.position_ids, _positions(start, len(new_ids)))
         binding.bind_cpu_input(PAST_LENGTH_INPUT, np.asarray([start], dtype=np.int64))
+        if self.multi_logits:
+            binding.bind_cpu_input(NUM_LOGITS_INPUT, np.asarray([scored], dtype=np.int64))
         for past, present, value in self._buffers:
             binding.bind_ortvalue_input(past, value)
             binding.bind_ortvalue_output(present, value)
-        if self.io.logits_last_only:
-            binding.bind_ortvalue_output(self.io.logits,
-                                         ort.OrtValue.ortvalue_from_numpy(self._logits))
+        logits = self._logits_buffer(scored) if self.io.logits_last_only else None
+        if logits is not None:
+            binding.bind_ortvalue_output(self.io.logits, ort.OrtValue.ortvalue_from_numpy(logits))
         else:
             binding.bind_output(self.io.logits, "cpu")
         self.session.run_with_iobinding(binding)
         self.tokens += new_ids
-        if self.io.logits_last_only:
-            return self._logits[0, -1].astype(np.float32)
-        return binding.get_outputs()[-1].numpy()[0, -1].astype(np.float32)
+        if logits is None:
+            logits = binding.get_outputs()[-1].numpy()
+        return logits[0, -scored:].astype(np.float32)
+
+    def _logits_buffer(self, scored: int) -> np.ndarray:
+        if scored not in self._logits:
+            self._logits[scored] = np.empty((1, scored, self.arch.vocab_size),
+                                            dtype=self._logits_dtype)
+        return self._logits[scored]
 
     def close(self) -> None:
         self._buffers, self._host, self.tokens = [], [], []
@@ -131,6 +155,8 @@ class BoundKv:
 
 class PlainKv:
     """The graph's own contract: past arrays in, present arrays (a full copy) out."""
+
+    multi_logits = False  # its graph is not rewritten: the last position only
 
     def __init__(self, session: ort.InferenceSession, io: GraphIO, arch: Architecture,
                  dtype: type) -> None:

@@ -30,6 +30,7 @@ from tenon.inference.engine import (
 from tenon.inference.healing import ForcedPrefix
 from tenon.inference.kv_buffers import BoundKv, KvStore, PlainKv
 from tenon.inference.kv_slots import KvSlots, common_prefix
+from tenon.inference.prompt_lookup import Lookup, accepted
 from tenon.inference.sampling import choose_token
 from tenon.inference.session import SessionError, open_session
 
@@ -43,6 +44,7 @@ NUMPY_DTYPES = {"float32": np.float32, "float16": np.float16}
 # prompt went wrong in one piece and matched fp32 in 128-token pieces). Such graphs are
 # prefilled in chunks of at most this many tokens, the last prompt token on its own.
 PREFILL_CHUNK = {"int8": 128}
+MAX_DRAFT = 16  # drafted tokens per step at most, whatever the settings ask
 
 
 class EngineError(Exception):
@@ -190,6 +192,19 @@ class OnnxEngine:
             self._store.keep(0)
             raise engine_error("ONNX Runtime failed during generation", exc) from exc
 
+    def score(self, ids: Sequence[int]) -> np.ndarray:
+        """Process ``ids`` after the cached tokens in one pass; the logits after each."""
+        with self.stats.lock:
+            self.stats.forward_calls += 1
+            self.stats.tokens_fed += len(ids)
+        try:
+            return self._store.score(list(ids))
+        except Exception as exc:  # onnxruntime raises its own untyped errors
+            with self.stats.lock:
+                self.stats.errors += 1
+            self._store.keep(0)
+            raise engine_error("ONNX Runtime failed during generation", exc) from exc
+
     def _reusable(self, prompt_ids: Sequence[int]) -> int:
         """How many leading prompt tokens are cached, leaving at least one token to feed."""
         if not self.options.reuse_prefix:
@@ -246,31 +261,58 @@ class OnnxEngine:
             return self._finish(result, "cancelled", cancel)
         result.prompt_ms = (time.perf_counter() - started) * 1000
         decode_start = time.perf_counter()
-        for _ in range(params.max_new_tokens):
+        lookup = self._lookup(prompt_ids, params)
+        turn = _Turn(result, params, eos, stop, forced)
+        while turn.room() > 0:
             if cancel.cancelled:  # checked before every step: at most the one in flight runs
                 result.finish_reason = "cancelled"
                 break
             token, logprob = choose_token(_masked(logits, forced), params, rng)
-            if forced is not None:
-                forced.advance(token)
-            if token in eos:
-                result.finish_reason = "eos"
-                break
-            result.token_ids.append(token)
-            result.logprob += logprob
-            if stop(result.token_ids):
-                result.finish_reason = "stop"
-                break
-            if len(result.token_ids) >= params.max_new_tokens:
+            if turn.take(token, logprob):
                 break
             if cancel.cancelled:
                 result.finish_reason = "cancelled"
                 break
+            logits = self._step(token, lookup, turn, rng)
+            if logits is None:
+                break
+        result.decode_ms = (time.perf_counter() - decode_start) * 1000
+        return self._finish(result, result.finish_reason, cancel)
+
+    def _lookup(self, prompt_ids: Sequence[int], params: SamplingParams) -> Lookup | None:
+        """Drafting from the context: greedy decoding on a graph that scores several
+        positions, when the options allow it."""
+        if (params.draft_tokens <= 0 or params.temperature > 0.0
+                or not self._store.multi_logits):
+            return None
+        return Lookup(prompt_ids)
+
+    def _step(self, token: int, lookup: Lookup | None, turn: _Turn,
+              rng: np.random.Generator) -> np.ndarray | None:
+        """Feed the chosen token, with a draft after it when the context offers one; the
+        logits to choose the next token from, or None when a drafted token ended the turn."""
+        if lookup is not None:
+            lookup.append(token)
+        room = min(turn.params.draft_tokens, MAX_DRAFT, turn.room() - 1)
+        drafted = lookup.draft(room) if lookup is not None and turn.may_draft() else []
+        if not drafted:
             logits = self.feed([token])
             with self.stats.lock:
                 self.stats.decode_steps += 1
-        result.decode_ms = (time.perf_counter() - decode_start) * 1000
-        return self._finish(result, result.finish_reason, cancel)
+            return logits
+        rows = self.score([token, *drafted])
+        picks = [choose_token(row, turn.params, rng) for row in rows[:-1]]
+        kept = accepted([pick[0] for pick in picks], drafted)
+        self._store.keep(len(self._store.tokens) - (len(drafted) - kept))
+        with self.stats.lock:
+            self.stats.decode_steps += 1
+            self.stats.tokens_drafted += len(drafted)
+            self.stats.drafts_accepted += kept
+        for pick in picks[:kept]:
+            if turn.take(*pick):
+                return None
+            lookup.append(pick[0])
+        return rows[kept]
 
     def _finish(
         self, result: GenerationResult, reason: str, cancel: CancelToken
@@ -295,6 +337,37 @@ class OnnxEngine:
 
     def close(self) -> None:
         self._slots.close()
+
+
+class _Turn:
+    """One generation's output and the rules that end it (end of text, stop, length)."""
+
+    def __init__(self, result: GenerationResult, params: SamplingParams, eos: set[int],
+                 stop: StopCheck, forced: ForcedPrefix | None) -> None:
+        self.result, self.params, self.eos, self.stop, self.forced = (
+            result, params, eos, stop, forced)
+
+    def take(self, token: int, logprob: float) -> bool:
+        """Add a chosen token; True when the turn is over (``finish_reason`` set)."""
+        result = self.result
+        if self.forced is not None:
+            self.forced.advance(token)
+        if token in self.eos:
+            result.finish_reason = "eos"
+            return True
+        result.token_ids.append(token)
+        result.logprob += logprob
+        if self.stop(result.token_ids):
+            result.finish_reason = "stop"
+            return True
+        return self.room() <= 0  # "length", the result's default reason
+
+    def room(self) -> int:
+        return self.params.max_new_tokens - len(self.result.token_ids)
+
+    def may_draft(self) -> bool:
+        """No draft while a healed prefix still constrains the next tokens."""
+        return self.forced is None or self.forced.allowed() is None
 
 
 def _pieces(ids: list[int], step: int, last_alone: bool) -> list[list[int]]:

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 MIN_GRAPH_BYTES = 64 * 2**20  # graphs smaller than this (with their data) are not cached
 MODEL_NAME = "decoder.opt.onnx"
 DATA_NAME = "decoder.opt.onnx.data"
-REWRITE_VERSION = 1
+REWRITE_VERSION = 2  # 2: num_logits input (graph_rewrite)
 
 
 def graph_bytes(path: Path) -> int:
