@@ -46,6 +46,9 @@ class Settings:
     log_level: str = "info"
 
 
+ZERO_OFF = frozenset({"context_tokens", "draft_tokens"})  # token counts where 0 means "none"
+
+
 def snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
@@ -84,7 +87,7 @@ def _check(name: str, value: Any, default: Any) -> str | None:
         return f"should be one of {', '.join(choices)}"
     if name == "top_p" and not 0 < value <= 1:
         return "should be in (0, 1]"
-    if name.endswith("_tokens") and kind is int and value == 0 and name != "context_tokens":
+    if name.endswith("_tokens") and kind is int and value == 0 and name not in ZERO_OFF:
         return "should be at least 1"
     return None
 
