@@ -38,6 +38,7 @@ from bench.targets import evaluate
 from tenon.bundle import load_bundle
 from tenon.inference import optimized_cache
 from tenon.paths import TenonHome, default_bundle_path
+from tenon.settings import Settings
 from tenon.tokenizer import TextCodec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,17 +111,18 @@ def floor_multiples(section: dict[str, Any], engine: dict[str, Any], arch, graph
     """Add, per graph and context length, the floor and the engine's decode as a multiple."""
     gbs = section["bandwidth"]["best_read_gbs"]
     for name, facts in section["graphs"].items():
-        rows = engine["table"].get(f"ort-{name}", {})
-        facts["per_length"] = {}
-        for length, row in rows.items():
-            itemsize = 2 if graphs[name].manifest.graphs[name].dtype == "float16" else 4
-            kv = floor.kv_bytes(arch.num_layers, arch.num_kv_heads, arch.head_dim, int(length),
-                                itemsize)
-            ms = floor.floor_ms(facts["weight_bytes_per_token"] + kv, gbs)
-            facts["per_length"][length] = {
-                "kv_bytes": kv, "floor_ms": round(ms, 1),
-                "decode_ms": row["decode_ms_per_token"],
-                "multiple": round(row["decode_ms_per_token"] / ms, 2)}
+        for label, key in (("", "per_length"), (engine_speed.DRAFTED, "per_length_drafting")):
+            rows = engine["table"].get(f"ort-{name}{label}", {})
+            facts[key] = {}
+            for length, row in rows.items():
+                itemsize = 2 if graphs[name].manifest.graphs[name].dtype == "float16" else 4
+                kv = floor.kv_bytes(arch.num_layers, arch.num_kv_heads, arch.head_dim,
+                                    int(length), itemsize)
+                ms = floor.floor_ms(facts["weight_bytes_per_token"] + kv, gbs)
+                facts[key][length] = {
+                    "kv_bytes": kv, "floor_ms": round(ms, 1),
+                    "decode_ms": row["decode_ms_per_token"],
+                    "multiple": round(row["decode_ms_per_token"] / ms, 2)}
 
 
 def engine_section(bundle, graphs, mode, threads, no_torch, device) -> dict[str, Any]:
@@ -140,6 +142,10 @@ def engine_section(bundle, graphs, mode, threads, no_torch, device) -> dict[str,
                                      **engine_speed.BEFORE)
     loads[before.name] = round(before.load_s, 2)
     backends.insert(1, before)
+    drafting = engine_speed.OrtBackend(graphs[first], first, threads, engine_speed.DRAFTED,
+                                       device=device, draft_tokens=Settings().draft_tokens)
+    loads[drafting.name] = round(drafting.load_s, 2)
+    backends.insert(1, drafting)
     source = None if no_torch else bundles.torch_source(bundle)
     if source is not None:
         log(f"loading transformers from {source}")

@@ -50,6 +50,7 @@ def code_prompt(encode: Callable[[str], list[int]], length: int) -> list[int]:
     raise ValueError(f"not enough code for a {length}-token prompt")
 
 
+DRAFTED = "+draft"  # the label of the backend that drafts from the context (the server's way)
 # The engine as it was before the engine work of issue 6: the KV cache copied on every step
 # (past arrays in, present arrays out), the prompt in one pass.
 BEFORE = {"kv_in_place": False, "prefill_chunk": 1 << 20, "warm_up": False,
@@ -58,7 +59,7 @@ BEFORE = {"kv_in_place": False, "prefill_chunk": 1 << 20, "warm_up": False,
 
 class OrtBackend:
     def __init__(self, bundle: Bundle, graph: str, threads: int, label: str = "",
-                 device: str = "cpu", **options: Any) -> None:
+                 device: str = "cpu", draft_tokens: int = 0, **options: Any) -> None:
         started = time.perf_counter()
         self.engine = OnnxEngine(bundle, EngineOptions(device=device, threads=threads,
                                                        reuse_prefix=False, graph=graph,
@@ -66,9 +67,11 @@ class OrtBackend:
         self.load_s = time.perf_counter() - started
         self.name = f"ort-{graph}{label}"
         self.provider = self.engine.provider
+        self.draft_tokens = draft_tokens
 
     def run(self, ids: list[int], new_tokens: int) -> tuple[float, float, list[int]]:
-        result = self.engine.generate(ids, SamplingParams(new_tokens), NEVER, CancelToken())
+        params = SamplingParams(new_tokens, draft_tokens=self.draft_tokens)
+        result = self.engine.generate(ids, params, NEVER, CancelToken())
         steps = max(len(result.token_ids) - 1, 1)
         return result.prompt_ms, result.decode_ms / steps, result.token_ids
 

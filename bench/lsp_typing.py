@@ -68,17 +68,18 @@ async def type_then_pause(server: Server, position: Position, uri: str, keystrok
     return row
 
 
-async def prompt_counters(server: Server) -> tuple[int, int, int]:
+async def prompt_counters(server: Server) -> tuple[int, ...]:
     stats = field(await server.stats(), "engine")
     return tuple(int(field(stats, k) or 0) for k in ("tokensFed", "decodeSteps",
-                                                      "tokensGenerated"))
+                                                      "tokensGenerated", "tokensDrafted"))
 
 
 async def prompt_fed_since(server: Server, before: tuple[int, int, int]) -> tuple[int, int]:
     """Prompt tokens read and tokens generated since ``before``: every token fed that was
-    not a decode step's was a prompt's."""
+    neither a decode step's nor a draft was a prompt's."""
     now = await prompt_counters(server)
-    return (now[0] - before[0]) - (now[1] - before[1]), now[2] - before[2]
+    fed, steps, drafted = (now[i] - before[i] for i in (0, 1, 3))
+    return fed - steps - drafted, now[2] - before[2]
 
 
 async def press_enter(server: Server, position: Position, uri: str,

@@ -169,10 +169,12 @@ def _engine(engine: dict[str, Any], floor: dict[str, Any]) -> list[str]:
                 f"read {bw['best_read_gbs']} GB/s, copy {bw['copy_gbs']} GB/s.", ""]
         rows = []
         for name, facts in floor["graphs"].items():
-            for length, row in facts.get("per_length", {}).items():
-                rows.append([name, length, f"{facts['weight_bytes_per_token'] / 1e6:.0f}",
-                             f"{row['kv_bytes'] / 1e6:.1f}", row["floor_ms"],
-                             row["decode_ms"], row["multiple"]])
+            for key, label in (("per_length", name),
+                               ("per_length_drafting", f"{name}, drafting: ms per token")):
+                for length, row in facts.get(key, {}).items():
+                    rows.append([label, length, f"{facts['weight_bytes_per_token'] / 1e6:.0f}",
+                                 f"{row['kv_bytes'] / 1e6:.1f}", row["floor_ms"],
+                                 row["decode_ms"], row["multiple"]])
         out += _table(["graph", "context", "weights MB/step", "KV MB/step", "floor ms",
                        "engine decode ms", "× floor"], rows)
     return out

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.engine_speed import DRAFTED
+
 
 def _get(data: dict[str, Any], *path: str) -> Any:
     for key in path:
@@ -16,6 +18,28 @@ def _get(data: dict[str, Any], *path: str) -> Any:
 def _target(name: str, wanted: str, value: Any, met: bool | None, unit: str = "") -> dict:
     measured = "not measured" if value is None else f"{value}{unit}"
     return {"name": name, "wanted": wanted, "measured": measured, "met": bool(met)}
+
+
+def _versus_torch(results: dict[str, Any], cpu_graph: str) -> list[dict[str, Any]]:
+    table = _get(results, "engine", "table") or {}
+    torch = table.get("torch-fp32", {})
+    new_tokens = _get(results, "engine", "new_tokens") or 0
+
+    def total(row):
+        return row["prefill_ms"] + new_tokens * row["decode_ms_per_token"]
+
+    out = []
+    for label, how in (("", ""), (DRAFTED, " with drafting")):
+        ort = table.get(f"ort-{cpu_graph}{label}", {})
+        for length in (n for n in ort if n in torch):
+            speedup = round(total(torch[length]) / total(ort[length]), 2)
+            decode = round(torch[length]["decode_ms_per_token"]
+                           / ort[length]["decode_ms_per_token"], 2)
+            out.append(_target(
+                f"ORT {cpu_graph}{how} vs transformers fp32, {length}-token prompt + "
+                f"{new_tokens} tokens (decode alone {decode}×)", "≥ 5×", speedup, speedup >= 5,
+                "×"))
+    return out
 
 
 def evaluate(results: dict[str, Any], cpu_graph: str) -> list[dict[str, Any]]:
@@ -32,26 +56,13 @@ def evaluate(results: dict[str, Any], cpu_graph: str) -> list[dict[str, Any]]:
                            "≤ 400 / ≤ 1000 ms", f"{typing.get('p50')} / {typing.get('p95')}",
                            typing.get("p50", 1e9) <= 400 and typing.get("p95", 1e9) <= 1000,
                            " ms"))
-    per_length = _get(results, "floor", "graphs", cpu_graph, "per_length") or {}
-    for length, row in per_length.items():
-        out.append(_target(f"{cpu_graph} decode vs bandwidth floor, {length}-token context",
-                           "≤ 1.5×", row["multiple"], row["multiple"] <= 1.5, "×"))
-    table = _get(results, "engine", "table") or {}
-    ort, torch = table.get(f"ort-{cpu_graph}", {}), table.get("torch-fp32", {})
-    new_tokens = _get(results, "engine", "new_tokens") or 0
-    for length in ort:
-        if length not in torch:
-            continue
-
-        def total(row):
-            return row["prefill_ms"] + new_tokens * row["decode_ms_per_token"]
-
-        speedup = round(total(torch[length]) / total(ort[length]), 2)
-        decode = round(torch[length]["decode_ms_per_token"] / ort[length]["decode_ms_per_token"],
-                       2)
-        out.append(_target(
-            f"ORT {cpu_graph} vs transformers fp32, {length}-token prompt + {new_tokens} tokens "
-            f"(decode alone {decode}×)", "≥ 5×", speedup, speedup >= 5, "×"))
+    graph_floor = _get(results, "floor", "graphs", cpu_graph) or {}
+    for key, how in (("per_length", "decode step"),
+                     ("per_length_drafting", "decode with drafting, per token")):
+        for length, row in (graph_floor.get(key) or {}).items():
+            out.append(_target(f"{cpu_graph} {how} vs bandwidth floor, {length}-token context",
+                               "≤ 1.5×", row["multiple"], row["multiple"] <= 1.5, "×"))
+    out += _versus_torch(results, cpu_graph)
     cancel = _get(results, "lsp", "cancel") or {}
     if cancel:
         client = cancel["cancel_to_engine_stopped_ms"]

@@ -37,3 +37,11 @@ def test_client_spelling_round_trips():
     client = to_client(Settings())
     assert client["maxTokens"]["body"] == Settings().max_tokens.body
     assert parse_settings(client) == (Settings(), [])
+
+
+def test_zero_turns_drafting_and_context_off_but_no_prompt_budget():
+    settings, problems = parse_settings({"draftTokens": 0, "contextTokens": 0})
+    assert problems == [] and settings.draft_tokens == 0 and settings.context_tokens == 0
+    settings, problems = parse_settings({"prefixTokens": 0})
+    assert settings.prefix_tokens == Settings().prefix_tokens
+    assert problems and "at least 1" in problems[0]

@@ -31,6 +31,7 @@ class GenerationResult:
     prompt_ms: float
     decode_ms: float
     provider: str
+    decode_passes: int = 0  # forward passes after the prompt (fewer than tokens when drafting)
 
 
 class CancelToken:
@@ -80,7 +81,7 @@ class EngineStats:
     max_steps_after_cancel: int = 0
     errors: int = 0
     last_cancel_to_stop_ms: float = 0.0  # the cancel flag set → the engine returned
-    last_decode_step_ms: float = 0.0  # mean decode step of the last generation
+    last_decode_step_ms: float = 0.0  # mean decode pass of the last generation
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def snapshot(self) -> dict[str, float]:

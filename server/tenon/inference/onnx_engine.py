@@ -1,12 +1,20 @@
 """The ONNX Runtime engine: one decode graph with a KV cache, CUDA or CPU.
 
 The graph takes ``input_ids`` and ``position_ids`` for any number of new tokens plus the
-past keys and values of every layer, and returns the last position's logits with the
-updated cache. An empty past makes the same graph a prefill. The cache lives in
-preallocated buffers written in place where the graph allows it (:mod:`kv_buffers`). The
+past keys and values of every layer, and returns the last position's logits (or the last
+``num_logits`` positions', once rewritten) with the updated cache. An empty past makes the
+same graph a prefill. The cache lives in preallocated buffers written in place where the
+graph allows it (:mod:`kv_buffers`). The
 cache of the last request is kept, so a prompt that starts with the tokens already
 processed (the user typed a few more characters) only feeds the new ones; the prompt is fed
 in chunks, with the cancel flag checked between them, and every chunk stays cached.
+
+Greedy decoding drafts from the context when the request asks for it
+(``SamplingParams.draft_tokens``, :mod:`prompt_lookup`): the chosen token and a draft go
+through one pass that scores each position; the drafted tokens the model would have chosen
+are kept, the rest dropped from the cache. On an fp32 or fp16 graph the output is exactly
+plain greedy's. The int8 graph scales activations over all the tokens of a pass, so a token
+can come out differently from one fed alone, as it can between prompt chunk sizes.
 """
 
 from __future__ import annotations
@@ -274,6 +282,7 @@ class OnnxEngine:
                 result.finish_reason = "cancelled"
                 break
             logits = self._step(token, lookup, turn, rng)
+            result.decode_passes += 1
             if logits is None:
                 break
         result.decode_ms = (time.perf_counter() - decode_start) * 1000
@@ -321,8 +330,8 @@ class OnnxEngine:
         with self.stats.lock:
             self.stats.generations += 1
             self.stats.tokens_generated += len(result.token_ids)
-            if len(result.token_ids) > 1:
-                self.stats.last_decode_step_ms = result.decode_ms / (len(result.token_ids) - 1)
+            if result.decode_passes:
+                self.stats.last_decode_step_ms = result.decode_ms / result.decode_passes
             if reason == "cancelled":
                 self.stats.cancelled += 1
                 if cancel.cancelled_at is not None:

@@ -78,7 +78,8 @@ def save_in_background(model: bytes | str, options: ort.SessionOptions, provider
 def _save(model: bytes | str, options: ort.SessionOptions, providers: list[str],
           key: str) -> None:
     final = cache_folder(key)
-    work = final.with_name(f"{key}.partial-{os.getpid()}")
+    # one work folder per process and thread: two engines of one process may save alike
+    work = final.with_name(f"{key}.partial-{os.getpid()}-{threading.get_ident()}")
     try:
         work.mkdir(parents=True, exist_ok=True)
         options.optimized_model_filepath = str(work / MODEL_NAME)
