@@ -4,16 +4,16 @@ The graph takes ``input_ids`` and ``position_ids`` for any number of new tokens 
 past keys and values of every layer, and returns the last position's logits (or the last
 ``num_logits`` positions', once rewritten) with the updated cache. An empty past makes the
 same graph a prefill. The cache lives in preallocated buffers written in place where the
-graph allows it (:mod:`kv_buffers`). The
-cache of the last request is kept, so a prompt that starts with the tokens already
-processed (the user typed a few more characters) only feeds the new ones; the prompt is fed
-in chunks, with the cancel flag checked between them, and every chunk stays cached.
+graph allows it (:mod:`kv_buffers`). The cache of the last request is kept, so a prompt
+that starts with the tokens already processed (the user typed a few more characters) only
+feeds the new ones; the prompt is fed in chunks, with the cancel flag checked between them,
+and every chunk stays cached.
 
 Greedy decoding drafts from the context when the request asks for it
 (``SamplingParams.draft_tokens``, :mod:`prompt_lookup`): the chosen token and a draft go
 through one pass that scores each position; the drafted tokens the model would have chosen
-are kept, the rest dropped from the cache. On an fp32 or fp16 graph the output is exactly
-plain greedy's. The int8 graph scales activations over all the tokens of a pass, so a token
+are kept, the rest dropped from the cache. On an fp32 or fp16 graph the output is plain
+greedy's (up to float rounding). The int8 graph scales activations over all the tokens of a pass, so a token
 can come out differently from one fed alone, as it can between prompt chunk sizes.
 """
 
