@@ -13,8 +13,9 @@ Greedy decoding drafts from the context when the request asks for it
 (``SamplingParams.draft_tokens``, :mod:`prompt_lookup`): the chosen token and a draft go
 through one pass that scores each position; the drafted tokens the model would have chosen
 are kept, the rest dropped from the cache. On an fp32 or fp16 graph the output is plain
-greedy's (up to float rounding). The int8 graph scales activations over all the tokens of a pass, so a token
-can come out differently from one fed alone, as it can between prompt chunk sizes.
+greedy's (up to float rounding). The int8 graph scales activations over all the tokens of
+a pass, so a token can come out differently from one fed alone, as it can between prompt
+chunk sizes.
 """
 
 from __future__ import annotations
@@ -166,12 +167,15 @@ class OnnxEngine:
         return PlainKv(self.session, manifest.io, manifest.architecture, dtype)
 
     def _warm_up(self) -> None:
-        """One prompt-sized and one decode-sized pass: the first request pays no first-run cost."""
+        """A prompt-sized, a decode-sized and a drafted pass: the first request pays no
+        first-run cost."""
         started = time.perf_counter()
         chunk = max(1, min(self.options.prefill_chunk, 16))
         self._store.keep(0)
         self._store.forward([0] * chunk)
         self._store.forward([0])
+        if self._store.multi_logits:  # a decode step with a draft after it
+            self._store.score([0] * 5)
         self._store.keep(0)
         log.info("warm-up: %.0f ms", (time.perf_counter() - started) * 1000)
 
