@@ -19,6 +19,7 @@ from typing import Any
 from bench.positions import stdlib_files
 from tenon.bundle import Bundle
 from tenon.inference.engine import CancelToken, SamplingParams
+from tenon.inference.kv_slots import common_prefix
 from tenon.inference.onnx_engine import EngineOptions, OnnxEngine
 
 NEVER = lambda _ids: False  # noqa: E731
@@ -128,16 +129,6 @@ class TorchBackend:
         gc.collect()
 
 
-def agreement(tokens: list[int], reference: list[int]) -> int:
-    """How many leading tokens equal the reference's."""
-    n = 0
-    for a, b in zip(tokens, reference, strict=False):
-        if a != b:
-            break
-        n += 1
-    return n
-
-
 def measure(
     backends: list[Any], prompts: dict[int, list[int]], new_tokens: int, repeats: int,
     log: Callable[[str], None] = print,
@@ -167,7 +158,7 @@ def measure(
             row = timing.summary()
             if reference is not None:
                 ref = reference[length].tokens
-                row["same_tokens_as_torch"] = f"{agreement(timing.tokens, ref)}/{len(ref)}"
+                row["same_tokens_as_torch"] = f"{common_prefix(timing.tokens, ref)}/{len(ref)}"
             table[name][str(length)] = row
     return table
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tenon.inference.prompt_lookup import Lookup, accepted
+from tenon.inference.prompt_lookup import Lookup
 
 
 def test_a_draft_follows_the_latest_earlier_occurrence_of_the_tail():
@@ -34,13 +34,6 @@ def test_appended_tokens_are_drafted_from():
     assert lookup.draft(3) == [11, 10]  # the draft may run into the tail itself
     lookup.append(12)
     assert lookup.draft(3) == []
-
-
-def test_accepted_counts_the_matching_run_from_the_first_token():
-    assert accepted([3, 4, 5], [3, 4, 6]) == 2
-    assert accepted([9, 4], [3, 4]) == 0
-    assert accepted([3, 4, 5], [3, 4]) == 2
-    assert accepted([], [1]) == 0
 
 
 def test_n_gram_sizes_are_checked():

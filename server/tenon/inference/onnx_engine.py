@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,7 +39,7 @@ from tenon.inference.engine import (
 from tenon.inference.healing import ForcedPrefix
 from tenon.inference.kv_buffers import BoundKv, KvStore, PlainKv
 from tenon.inference.kv_slots import KvSlots, common_prefix
-from tenon.inference.prompt_lookup import Lookup, accepted
+from tenon.inference.prompt_lookup import Lookup
 from tenon.inference.sampling import choose_token
 from tenon.inference.session import SessionError, open_session
 
@@ -193,24 +193,18 @@ class OnnxEngine:
 
     def feed(self, ids: Sequence[int]) -> np.ndarray:
         """Process ``ids`` after the cached tokens in one pass; the last position's logits."""
-        with self.stats.lock:
-            self.stats.forward_calls += 1
-            self.stats.tokens_fed += len(ids)
-        try:
-            return self._store.forward(list(ids))
-        except Exception as exc:  # onnxruntime raises its own untyped errors
-            with self.stats.lock:
-                self.stats.errors += 1
-            self._store.keep(0)
-            raise engine_error("ONNX Runtime failed during generation", exc) from exc
+        return self._pass(self._store.forward, ids)
 
     def score(self, ids: Sequence[int]) -> np.ndarray:
         """Process ``ids`` after the cached tokens in one pass; the logits after each."""
+        return self._pass(self._store.score, ids)
+
+    def _pass(self, run: Callable[[list[int]], np.ndarray], ids: Sequence[int]) -> np.ndarray:
         with self.stats.lock:
             self.stats.forward_calls += 1
             self.stats.tokens_fed += len(ids)
         try:
-            return self._store.score(list(ids))
+            return run(list(ids))
         except Exception as exc:  # onnxruntime raises its own untyped errors
             with self.stats.lock:
                 self.stats.errors += 1
@@ -315,7 +309,7 @@ class OnnxEngine:
             return logits
         rows = self.score([token, *drafted])
         picks = [choose_token(row, turn.params, rng) for row in rows[:-1]]
-        kept = accepted([pick[0] for pick in picks], drafted)
+        kept = common_prefix([pick[0] for pick in picks], drafted)  # the model's own choices
         self._store.keep(len(self._store.tokens) - (len(drafted) - kept))
         with self.stats.lock:
             self.stats.decode_steps += 1

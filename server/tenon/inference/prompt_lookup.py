@@ -55,13 +55,3 @@ class Lookup:
                 return self.tokens[start + n:start + n + count]
         return []
 
-
-def accepted(chosen: Sequence[int], drafted: Sequence[int]) -> int:
-    """How many drafted tokens match, from the first, the tokens the model chose after each
-    position (``chosen[i]``: the model's choice once ``drafted[:i]`` was fed)."""
-    count = 0
-    for mine, guess in zip(chosen, drafted, strict=False):
-        if mine != guess:
-            break
-        count += 1
-    return count
