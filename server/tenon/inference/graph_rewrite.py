@@ -40,7 +40,6 @@ HEAD_DEPTH = 8
 class RewrittenGraph:
     model_bytes: bytes  # the rewritten graph, its weights still in the bundle's data file
     folder: Path  # where the external data lives (the bundle)
-    multi_logits: bool = False  # the graph takes num_logits (scores several last positions)
 
 
 def past_inputs(io: GraphIO, layers: int) -> set[str]:
@@ -94,8 +93,9 @@ def rewrite_for_shared_kv(path: Path, io: GraphIO, layers: int) -> RewrittenGrap
                 node.input[i] = PAST_LENGTH_INPUT
     graph.input.append(onnx.helper.make_tensor_value_info(
         PAST_LENGTH_INPUT, onnx.TensorProto.INT64, [1]))
-    multi = io.logits_last_only and score_last_positions(model, io.logits)
-    return RewrittenGraph(model.SerializeToString(), path.parent, multi)
+    if io.logits_last_only:
+        score_last_positions(model, io.logits)  # the store sees it in the session's inputs
+    return RewrittenGraph(model.SerializeToString(), path.parent)
 
 
 def score_last_positions(model, logits: str) -> bool:

@@ -18,11 +18,7 @@ import onnxruntime as ort
 
 from tenon.bundle import Bundle, GraphVariant
 from tenon.inference import optimized_cache
-from tenon.inference.graph_rewrite import (
-    NUM_LOGITS_INPUT,
-    PAST_LENGTH_INPUT,
-    rewrite_for_shared_kv,
-)
+from tenon.inference.graph_rewrite import PAST_LENGTH_INPUT, rewrite_for_shared_kv
 
 log = logging.getLogger(__name__)
 EXTERNAL_DATA_FOLDER = "session.model_external_initializers_file_folder_path"
@@ -38,11 +34,6 @@ class OpenedSession:
     session: ort.InferenceSession
     kv_in_place: bool
     note: str  # why in place or not, for the log and the stats
-
-    @property
-    def multi_logits(self) -> bool:
-        """The graph scores several last positions in one pass (see graph_rewrite)."""
-        return NUM_LOGITS_INPUT in {i.name for i in self.session.get_inputs()}
 
 
 def session_options(threads: int) -> ort.SessionOptions:
